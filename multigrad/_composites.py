@@ -1,0 +1,234 @@
+"""Hand-written forwards of ops.yaml entries that need control flow.
+
+Each function is named by a ``python:`` field in ops.yaml and builds its
+result from other registry ops, so autograd needs nothing more, except
+``_to_copy``, which crosses devices and carries its own node.
+"""
+
+from __future__ import annotations
+
+from . import _dtype
+from ._grad_mode import GRAD_STATE
+from ._node import Node, _sequence, edge
+from ._tensor import Tensor, _wrap
+
+
+def _check_tensor(t, op: str) -> None:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(t).__name__}")
+
+
+def reshape(self, *shape):
+    """A view when the data allows one, else a copy, as ``torch.reshape``."""
+    from ._generated._ops import _unsafe_view, _view, clone
+    from ._runtime import shape_arg
+
+    _check_tensor(self, "reshape")
+    shape = shape_arg(shape, "reshape", "shape")
+    shape = _infer_shape(shape, self.numel())
+    if self._backend.can_view(self._data, shape):
+        return _view(self, shape)
+    return _unsafe_view(clone(self), shape)
+
+
+def view(self, *shape):
+    """A view with another shape; raises when the memory layout does not allow one."""
+    from ._generated._ops import _view
+    from ._runtime import shape_arg
+
+    _check_tensor(self, "view")
+    shape = _infer_shape(shape_arg(shape, "view", "shape"), self.numel())
+    if not self._backend.can_view(self._data, shape):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+            "across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return _view(self, shape)
+
+
+def _infer_shape(shape: tuple, numel: int) -> tuple:
+    """Resolve one -1 in ``shape`` and check the element count, with PyTorch's messages."""
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if unknown:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def t(self):
+    """Transpose a tensor of at most two dimensions."""
+    from ._generated._ops import transpose
+
+    from ._generated._ops import _view
+
+    _check_tensor(self, "t")
+    if self._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
+    if self._data.ndim < 2:
+        return _view(self, self._data.shape)
+    return transpose(self, 0, 1)
+
+
+def zero_(self):
+    """Fill with zeros in place."""
+    return self.fill_(0)
+
+
+def contiguous(self):
+    """Return ``self`` if its memory is contiguous, else a contiguous copy."""
+    from ._generated._ops import clone
+
+    _check_tensor(self, "contiguous")
+    return self if self._backend.is_contiguous(self._data) else clone(self)
+
+
+def flatten(self, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
+    from ._runtime import dim_arg
+
+    _check_tensor(self, "flatten")
+    shape = self._data.shape
+    if not shape:
+        return reshape(self, (1,))
+    start, end = dim_arg(start_dim, len(shape), "flatten"), dim_arg(end_dim, len(shape), "flatten")
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    merged = 1
+    for s in shape[start:end + 1]:
+        merged *= s
+    return reshape(self, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def getitem(self, indices):
+    from ._indexing import getitem as index
+
+    return index(self, indices)
+
+
+def zeros_like(self, dtype=None):
+    from ._creation import zeros_like as make
+
+    return make(self, dtype=dtype)
+
+
+def ones_like(self, dtype=None):
+    from ._creation import ones_like as make
+
+    return make(self, dtype=dtype)
+
+
+def sum_to_size(self, *size):
+    from ._formula_helpers import sum_to
+    from ._runtime import shape_arg
+
+    return sum_to(self, shape_arg(size, "sum_to_size", "size"))
+
+
+class ToCopyBackward0(Node):
+    """Backward of a dtype or device conversion: convert the gradient back."""
+
+    __slots__ = ("self_dtype", "self_device")
+    _saved_names = ()
+
+    def apply(node, grads):
+        return (_to_copy(grads[0], node.self_dtype, node.self_device),)
+
+
+def _to_copy(self, dtype=None, device=None):
+    """Return a copy of ``self`` with another dtype and/or on another device."""
+    from ._creation import get_backend
+
+    _check_tensor(self, "to")
+    dtype = self.dtype if dtype is None else _dtype.to_dtype(dtype)
+    source = self._backend
+    target = source if device is None else get_backend(device)
+    if not target.supports_dtype(dtype.np):
+        raise TypeError(f"to(): dtype {dtype!r} is not supported on device {device}")
+    if target is source:
+        data = source.cast(self._data, dtype.np) if self._data.dtype != dtype.np else source.clone(self._data)
+    else:
+        array = source.to_numpy(self._data)
+        data = target.from_numpy(array.astype(dtype.np, copy=False))
+    out = _wrap(data, target)
+    if GRAD_STATE.enabled and self._requires_grad:
+        if not dtype.is_floating_point:
+            return out
+        node = ToCopyBackward0()
+        node._seq = next(_sequence)
+        node.next_functions = (edge(self),)
+        node.self_dtype = self.dtype
+        node.self_device = str(self.device)
+        out._grad_fn = node
+        out._requires_grad = True
+    return out
+
+
+def div(self, other, rounding_mode=None):
+    from ._generated._ops import div_rounding, true_divide
+
+    if rounding_mode is None:
+        return true_divide(self, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    return div_rounding(self, other, rounding_mode)
+
+
+def mean(self, dim=None, keepdim=False, dtype=None):
+    from ._generated._ops import _mean
+
+    _check_tensor(self, "mean")
+    if dtype is not None:
+        self = self.to(_dtype.to_dtype(dtype))
+    if self._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {_LEGACY.get(self.dtype, self.dtype.name)}"
+        )
+    return _mean(self, dim, keepdim)
+
+
+_LEGACY = {_dtype.int64: "Long", _dtype.int32: "Int", _dtype.bool_: "Bool", _dtype.uint8: "Byte", _dtype.int16: "Short", _dtype.int8: "Char"}
+
+
+def expand(self, *size):
+    from ._generated._ops import _expand
+    from ._runtime import shape_arg
+
+    _check_tensor(self, "expand")
+    size = shape_arg(size, "expand", "size")
+    shape = self._data.shape
+    if len(size) < len(shape):
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(size)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(shape)})"
+        )
+    lead = len(size) - len(shape)
+    target = []
+    for i, s in enumerate(size):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"expand: the expanded size of the tensor ({s}) isn't allowed in a leading, non-existing dimension {i}")
+            target.append(s)
+            continue
+        existing = shape[i - lead]
+        if s == -1:
+            s = existing
+        if existing != 1 and s != existing:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({existing}) at non-singleton "
+                f"dimension {i}.  Target sizes: {list(size)}.  Tensor sizes: {list(shape)}"
+            )
+        target.append(s)
+    return _expand(self, tuple(target))

@@ -1,0 +1,350 @@
+"""The backward engine: runs the graph from the roots to the leaves, without recursion.
+
+Nodes run when every gradient flowing into them has arrived (dependency
+counting); among ready nodes the most recently created runs first, which
+matches PyTorch's order for hooks.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Iterable, Sequence
+
+from ._grad_mode import GRAD_STATE
+from ._node import AccumulateGrad, Node, edge
+from ._tensor import Tensor
+
+
+def _as_tensor_tuple(value, what: str) -> tuple:
+    if isinstance(value, Tensor):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            if not isinstance(item, Tensor):
+                raise TypeError(f"{what} must be Tensors, got an element of type {type(item).__name__}")
+        return tuple(value)
+    raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, got {type(value).__name__}")
+
+
+def _make_root_grads(outputs: Sequence[Tensor], grad_outputs, create_graph: bool) -> list:
+    from ._generated._ops import ones_like
+
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    else:
+        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+
+    grads = []
+    for i, (out, grad) in enumerate(zip(outputs, grad_outputs)):
+        if grad is None:
+            if out._requires_grad and out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out._data.dtype.kind != "f":
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype!r}")
+            grads.append(ones_like(out))
+            continue
+        if not isinstance(grad, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(grad).__name__}")
+        if grad._data.shape != out._data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape!r} and output[{i}] has a shape of {out.shape!r}."
+            )
+        if grad._backend is not out._backend:
+            raise RuntimeError(f"invalid gradient at index {i} - expected device {out.device} but got {grad.device}")
+        if grad._data.dtype.kind != out._data.dtype.kind:
+            raise RuntimeError(f"invalid gradient at index {i} - expected dtype {out.dtype!r} but got {grad.dtype!r}")
+        grads.append(grad)
+    return grads
+
+
+def _check_roots(outputs: Sequence[Tensor]) -> list:
+    roots = []
+    for i, out in enumerate(outputs):
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        roots.append(edge(out))
+    return roots
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False,
+             inputs=None) -> None:
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (``multigrad.autograd.backward``)."""
+    outputs = _as_tensor_tuple(tensors, "tensors")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _check_roots(outputs)
+    grads = _make_root_grads(outputs, grad_tensors, create_graph)
+
+    targets = None
+    if inputs is not None:
+        input_tensors = _as_tensor_tuple(inputs, "inputs")
+        if not input_tensors:
+            raise RuntimeError("backward() received an empty list of inputs; pass None to accumulate into every leaf")
+        targets = []
+        for t in input_tensors:
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            targets.append(t)
+    captured = run_backward(roots, grads, retain_graph, create_graph, targets, accumulate=True)
+
+    # A non-leaf named in ``inputs`` gets its gradient in ``.grad`` like a leaf does.
+    for t, g in zip(targets or (), captured or ()):
+        if t._grad_fn is not None and g is not None:
+            t._grad = g if create_graph else (g.detach() if t._grad is None else t._grad + g.detach())
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool | None = None, is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+    """Return the gradients of ``outputs`` with respect to ``inputs``, leaving ``.grad`` untouched."""
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True is not supported; loop over the batch instead")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False.")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    out_tensors = _as_tensor_tuple(outputs, "outputs")
+    in_tensors = _as_tensor_tuple(inputs, "inputs")
+    if not in_tensors:
+        raise RuntimeError("grad requires non-empty inputs.")
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in in_tensors:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    roots = _check_roots(out_tensors)
+    grads = _make_root_grads(out_tensors, grad_outputs, create_graph)
+
+    captured = run_backward(roots, grads, retain_graph, create_graph, list(in_tensors), accumulate=False)
+    result = []
+    for i, t in enumerate(in_tensors):
+        g = captured[i]
+        if g is None:
+            if materialize_grads:
+                from ._generated._ops import zeros_like
+
+                g = zeros_like(t)
+            elif not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(g)
+    return tuple(result)
+
+
+def _collect_dependencies(roots: Iterable[Node]) -> dict:
+    """Count, for each node reachable from the roots, how many edges lead into it."""
+    deps: dict = {}
+    stack = [node for node in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for next_node, _ in node.next_functions:
+            if next_node is None:
+                continue
+            deps[next_node] = deps.get(next_node, 0) + 1
+            if next_node not in seen:
+                seen.add(next_node)
+                stack.append(next_node)
+    return deps
+
+
+def _nodes_leading_to(targets: set, deps: dict, roots: list) -> set:
+    """Return the nodes from which some target node can be reached (the targets included)."""
+    # Reverse the reachable graph once, then walk back from the targets.
+    parents: dict = {}
+    stack = list(roots)
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for next_node, _ in node.next_functions:
+            if next_node is None:
+                continue
+            parents.setdefault(next_node, []).append(node)
+            if next_node not in seen:
+                seen.add(next_node)
+                stack.append(next_node)
+    needed = set()
+    stack = [t for t in targets if t in seen]
+    while stack:
+        node = stack.pop()
+        if node in needed:
+            continue
+        needed.add(node)
+        stack.extend(parents.get(node, ()))
+    return needed
+
+
+def _add_grads(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
+                 targets: list | None, accumulate: bool) -> list | None:
+    """Run the graph from ``roots`` (``(node, output_nr)`` pairs) with the given gradients.
+
+    With ``accumulate`` the leaves' AccumulateGrad nodes run (restricted to
+    ``targets`` when given); without it, the gradients arriving at ``targets``
+    are captured and returned in order, and no ``.grad`` changes.
+    """
+    # Step 1: the gradient that each root receives, grouped by node.
+    buffers: dict = {}
+    for (node, output_nr), g in zip(roots, root_grads):
+        if node is None:
+            continue
+        buffer = buffers.get(node)
+        if buffer is None:
+            buffer = buffers[node] = [None] * node.num_outputs
+        buffer[output_nr] = _add_grads(buffer[output_nr], g)
+
+    root_nodes = list(buffers)
+    deps = _collect_dependencies(root_nodes)
+
+    # Step 2: where the gradients must be captured, and which nodes can be skipped.
+    capture_at: dict = {}
+    needed = None
+    if targets is not None:
+        target_nodes = set()
+        for i, t in enumerate(targets):
+            target_edge = edge(t)
+            capture_at.setdefault(target_edge, []).append(i)
+            target_nodes.add(target_edge[0])
+        needed = _nodes_leading_to(target_nodes, deps, root_nodes)
+    captured = [None] * len(targets) if targets is not None else None
+
+    # Step 3: run ready nodes, newest first, until the queue is empty.
+    previous_mode = GRAD_STATE.enabled
+    GRAD_STATE.enabled = create_graph
+    try:
+        ready = [(-node._seq, node) for node in root_nodes if deps.get(node, 0) == 0]
+        heapq.heapify(ready)
+        while ready:
+            _, node = heapq.heappop(ready)
+            grads = buffers.pop(node)
+
+            if targets is not None:
+                grads = _run_tensor_pre_hooks(node, grads)
+                for output_nr, g in enumerate(grads):
+                    for i in capture_at.get((node, output_nr), ()):
+                        captured[i] = g
+                if not accumulate and isinstance(node, AccumulateGrad):
+                    continue
+                if node.next_functions and not any(n in needed for n, _ in node.next_functions):
+                    continue
+            outputs = _apply_node(node, grads, retain_graph, hooks_done=targets is not None)
+
+            for (next_node, input_nr), g in zip(node.next_functions, outputs):
+                if next_node is None:
+                    continue
+                if needed is not None and next_node not in needed:
+                    continue
+                buffer = buffers.get(next_node)
+                if buffer is None:
+                    buffer = buffers[next_node] = [None] * next_node.num_outputs
+                if g is not None:
+                    buffer[input_nr] = _add_grads(buffer[input_nr], g)
+                remaining = deps[next_node] - 1
+                deps[next_node] = remaining
+                if remaining == 0:
+                    heapq.heappush(ready, (-next_node._seq, next_node))
+    finally:
+        GRAD_STATE.enabled = previous_mode
+    return captured
+
+
+def _run_tensor_pre_hooks(node: Node, grads: list) -> list:
+    state = getattr(node, "_hook_state", None)
+    if state is None:
+        return grads
+    for output_nr, hooks in state.tensor_pre_hooks.items():
+        for hook in list(hooks.values()):
+            if grads[output_nr] is None:
+                break
+            result = hook(grads[output_nr])
+            if result is not None:
+                grads[output_nr] = _checked_hook_result(result, grads[output_nr], node)
+    for output_nr, tensor_ref in state.retain_grad.items():
+        t = tensor_ref()
+        g = grads[output_nr]
+        if t is None or g is None:
+            continue
+        if t._grad is None:
+            t._grad = g if GRAD_STATE.enabled else g.detach().clone()
+        else:
+            t._grad = t._grad + g
+    return grads
+
+
+def _checked_hook_result(result, grad, node: Node):
+    if not isinstance(result, Tensor):
+        raise TypeError(f"a hook on a tensor of {node.name()} returned {type(result).__name__}; hooks must return a Tensor or None")
+    if result._data.shape != grad._data.shape:
+        raise RuntimeError(
+            f"hook on a tensor of {node.name()} returned a gradient of shape {list(result._data.shape)}, "
+            f"expected {list(grad._data.shape)}"
+        )
+    return result
+
+
+def _apply_node(node: Node, grads: list, retain_graph: bool, hooks_done: bool) -> tuple:
+    """Run one node with its hooks, and free its saved tensors unless the graph is retained."""
+    state = getattr(node, "_hook_state", None)
+    if state is not None:
+        if not hooks_done:
+            grads = _run_tensor_pre_hooks(node, grads)
+        for hook in list(state.pre_hooks.values()):
+            result = hook(tuple(grads))
+            if result is not None:
+                grads = list(result)
+
+    if all(g is None for g in grads):
+        outputs = (None,) * len(node.next_functions)
+    else:
+        outputs = node.apply(grads)
+
+    if state is not None and state.post_hooks:
+        for hook in list(state.post_hooks.values()):
+            result = hook(tuple(outputs), tuple(grads))
+            if result is not None:
+                outputs = tuple(result)
+    if not retain_graph:
+        node._release()
+    return outputs
+
+
+def accumulate_into_leaf(variable: Tensor, g: Tensor) -> None:
+    """Run a leaf's hooks on ``g``, then add it into ``variable.grad``."""
+    hooks = getattr(variable, "_hooks", None)
+    if hooks:
+        for hook in list(hooks.values()):
+            result = hook(g)
+            if result is not None:
+                g = result
+
+    if variable._grad is None:
+        # A fresh copy, because ``g`` may be shared with other leaves or with the caller.
+        variable._grad = g if GRAD_STATE.enabled else g.detach().clone()
+    elif GRAD_STATE.enabled:
+        variable._grad = variable._grad + g
+    else:
+        variable._grad = _accumulate_in_place(variable._grad, g)
+
+    post_hooks = getattr(variable, "_post_accumulate_hooks", None)
+    if post_hooks:
+        for hook in list(post_hooks.values()):
+            hook(variable)
+
+
+def _accumulate_in_place(existing: Tensor, g: Tensor) -> Tensor:
+    if existing._requires_grad:
+        # A grad with history (from create_graph) must not be changed in place.
+        return existing + g
+    existing._backend.assign(existing._data, existing._backend.add(existing._data, g._data))
+    existing._version_counter[0] += 1
+    return existing

@@ -1,0 +1,241 @@
+"""Nodes of the backward graph, saved tensors, and hook handles."""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any, Callable
+
+from . import _dtype
+
+_sequence = itertools.count()
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+    "or if you need to access saved tensors after calling backward."
+)
+
+
+class RemovableHandle:
+    """A handle returned by hook registration; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks_ref", "id")
+    _next_id = itertools.count()
+
+    def __init__(self, hooks: dict, hook: Callable) -> None:
+        self.id = next(RemovableHandle._next_id)
+        hooks[self.id] = hook
+        self._hooks_ref = weakref.ref(hooks) if hasattr(hooks, "__weakref__") else (lambda hooks=hooks: hooks)
+
+    def remove(self) -> None:
+        """Unregister the hook; calling it again does nothing."""
+        hooks = self._hooks_ref()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.remove()
+
+
+class _HookState:
+    """Hooks attached to one node; created only when a hook is registered."""
+
+    __slots__ = ("tensor_pre_hooks", "retain_grad", "pre_hooks", "post_hooks")
+
+    def __init__(self) -> None:
+        self.tensor_pre_hooks: dict[int, dict] = {}
+        self.retain_grad: dict[int, weakref.ref] = {}
+        self.pre_hooks: dict = {}
+        self.post_hooks: dict = {}
+
+
+class Node:
+    """A step of the backward graph: maps gradients of its outputs to gradients of its inputs.
+
+    ``next_functions`` holds one ``(node, input_nr)`` pair per input of the
+    forward op, ``(None, 0)`` for inputs that need no gradient.
+    """
+
+    __slots__ = ("next_functions", "_seq", "_hook_state", "__weakref__")
+
+    #: How many outputs the forward op had.
+    num_outputs = 1
+
+    def name(self) -> str:
+        """Return the node's class name, such as ``MulBackward0``."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def apply(self, grads: list) -> tuple:
+        """Return the input gradients for output gradients ``grads`` (one entry per output)."""
+        raise NotImplementedError
+
+    #: Names of the slots that hold SavedTensors, released after backward.
+    _saved_names: tuple = ()
+
+    def _release(self) -> None:
+        """Free the tensors the node saved for backward; unpacking them later raises."""
+        for name in self._saved_names:
+            saved = getattr(self, name, None)
+            if saved.__class__ is SavedTensor:
+                saved.release()
+
+    def _saved_tensors_summary(self) -> dict[str, Any]:
+        return {}
+
+    def _needs(self, index: int) -> bool:
+        return self.next_functions[index][0] is not None
+
+    # -- hooks -------------------------------------------------------------
+
+    def _hooks(self) -> _HookState:
+        state = getattr(self, "_hook_state", None)
+        if state is None:
+            state = self._hook_state = _HookState()
+        return state
+
+    def _tensor_pre_hooks_for(self, output_nr: int) -> dict:
+        return self._hooks().tensor_pre_hooks.setdefault(output_nr, {})
+
+    def _add_retain_grad(self, output_nr: int, tensor_ref: weakref.ref) -> None:
+        self._hooks().retain_grad[output_nr] = tensor_ref
+
+    def register_hook(self, hook: Callable[[tuple, tuple], Any]) -> RemovableHandle:
+        """Register ``hook(grad_inputs, grad_outputs)`` to run after this node.
+
+        A tuple returned by the hook replaces ``grad_inputs``.
+        """
+        return RemovableHandle(self._hooks().post_hooks, hook)
+
+    def register_prehook(self, hook: Callable[[tuple], Any]) -> RemovableHandle:
+        """Register ``hook(grad_outputs)`` to run before this node; a returned tuple replaces them."""
+        return RemovableHandle(self._hooks().pre_hooks, hook)
+
+
+class AccumulateGrad(Node):
+    """The node that adds incoming gradients into a leaf's ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable) -> None:
+        self.next_functions = ()
+        self._seq = next(_sequence)
+        self.variable = variable
+
+    def apply(self, grads: list) -> tuple:
+        from ._engine import accumulate_into_leaf
+
+        accumulate_into_leaf(self.variable, grads[0])
+        return ()
+
+
+def grad_accumulator(t) -> AccumulateGrad:
+    """Return the leaf's AccumulateGrad node, shared by every graph that reads the leaf."""
+    ref = getattr(t, "_grad_accumulator", None)
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(t)
+        t._grad_accumulator = weakref.ref(node)
+    return node
+
+
+def edge(t) -> tuple:
+    """Return the ``(node, input_nr)`` pair through which gradient flows into ``t``."""
+    grad_fn = t._grad_fn
+    if grad_fn is not None:
+        return (grad_fn, t._output_nr)
+    if t._requires_grad:
+        return (grad_accumulator(t), 0)
+    return (None, 0)
+
+
+NO_EDGE = (None, 0)
+
+
+def edge_maybe(value) -> tuple:
+    """Return the edge of a Tensor, or ``(None, 0)`` for a Python scalar or None."""
+    from ._tensor import Tensor
+
+    return edge(value) if value.__class__ is Tensor else NO_EDGE
+
+
+def edges(*inputs) -> tuple:
+    """Return the edges of ``inputs``; Python scalars and None get ``(None, 0)``."""
+    from ._tensor import Tensor
+
+    return tuple(edge(t) if t.__class__ is Tensor else NO_EDGE for t in inputs)
+
+
+def describe_tensor(data_shape, dtype_np) -> str:
+    d = _dtype.FROM_NUMPY[dtype_np]
+    return f"[multigrad.{_dtype.TYPE_NAMES[d]} [{', '.join(str(s) for s in data_shape)}]]"
+
+
+class SavedTensor:
+    """A tensor saved for backward, with the version it had when saved.
+
+    An input is kept as the tensor itself. An output of the saving node is kept
+    as its data and version counter only, and rebuilt on unpack with the node as
+    its ``grad_fn``, so the node and its output do not reference each other.
+    """
+
+    __slots__ = ("tensor", "version", "data", "backend", "counter", "output_nr", "requires_grad", "grad_fn_name")
+
+    def __init__(self, t, is_output: bool = False) -> None:
+        self.version = t._version_counter[0]
+        self.grad_fn_name = None if t._grad_fn is None else t._grad_fn.name()
+        if is_output:
+            self.tensor = None
+            self.data = t._data
+            self.backend = t._backend
+            self.counter = t._version_counter
+            self.output_nr = t._output_nr
+            self.requires_grad = t._requires_grad
+        else:
+            self.tensor = t
+            self.counter = t._version_counter
+
+    def unpack(self, node: Node):
+        """Return the saved tensor, checking it was not modified in place since it was saved."""
+        counter = self.counter
+        if counter is None:
+            raise RuntimeError(FREED_MESSAGE)
+        if counter[0] != self.version:
+            self._raise_modified(node)
+        t = self.tensor
+        if t is not None:
+            return t
+        from ._tensor import _wrap
+
+        t = _wrap(self.data, self.backend)
+        t._version_counter = counter
+        if self.requires_grad:
+            t._requires_grad = True
+            t._grad_fn = node
+            t._output_nr = self.output_nr
+        return t
+
+    def _raise_modified(self, node: Node) -> None:
+        data = self.data if self.tensor is None else self.tensor._data
+        owner = f"output {self.output_nr} of {node.name()}" if self.tensor is None else (
+            f"output {self.tensor._output_nr} of {self.grad_fn_name}" if self.grad_fn_name else "a leaf tensor"
+        )
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"{describe_tensor(data.shape, data.dtype)}, which is {owner} and was saved by {node.name()}, "
+            f"is at version {self.counter[0]}; expected version {self.version} instead. "
+            "Hint: clone the tensor before modifying it in place (x = x.clone()), or use the out-of-place "
+            "form of the operation."
+        )
+
+    def release(self) -> None:
+        self.tensor = None
+        self.data = None
+        self.counter = None

@@ -1,0 +1,352 @@
+"""Helpers that the generated op wrappers call: argument checks, dtype rules, views, in-place.
+
+Everything here runs on every op call, so the common cases come first and
+take no detour.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from . import _dtype
+from ._grad_mode import GRAD_STATE
+from ._node import SavedTensor
+from ._tensor import Tensor, _wrap_dim
+
+__all__ = [
+    "prepare", "check_broadcast", "make_view", "dims_arg", "dim_arg", "shape_arg", "int_list_arg",
+    "dtype_arg", "check_bool", "check_int", "scalar_arg", "save_maybe", "meta_of", "shape_of",
+    "fit", "unpack", "check_inplace", "commit_inplace", "broadcast_shapes",
+]
+
+_DEFAULT_KIND = "f"
+
+
+def _type_name(value) -> str:
+    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
+
+
+def _as_scalar(value, op: str):
+    """Return a Python number for a number-like ``value``, or raise TypeError."""
+    cls = value.__class__
+    if cls is float or cls is int or cls is bool:
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return value.item() if hasattr(value, "item") else value
+    raise TypeError(f"{op}(): expected a Tensor or a Python number, but got {_type_name(value)}")
+
+
+def _device_error(op: str, a: Tensor, b: Tensor) -> RuntimeError:
+    return RuntimeError(
+        f"Expected all tensors to be on the same device, but found at least two devices, {a.device} and {b.device}! "
+        f"(when checking arguments for {op}); move one with .to(device)"
+    )
+
+
+def prepare(op: str, rule: str, kinds: str, args: tuple, dtype=None):
+    """Check the tensor arguments of ``op`` and return ``(backend, arrays)`` ready for its kernel.
+
+    ``kinds`` has one letter per argument: ``t`` a Tensor, ``o`` an optional
+    Tensor, ``s`` a Tensor or a Python number. ``rule`` is the op's dtype rule:
+    ``promote`` casts every tensor to the promoted dtype, ``float`` does so and
+    turns integer results into the default float dtype, ``bool`` promotes the
+    operands of a comparison, ``keep`` and ``none`` pass arrays unchanged.
+    """
+    # Fast path: all arguments are tensors on one device with one dtype.
+    first = args[0]
+    if first.__class__ is Tensor:
+        backend = first._backend
+        np_dtype = first._data.dtype
+        fast = dtype is None
+        for arg in args:
+            if arg.__class__ is not Tensor or arg._backend is not backend or arg._data.dtype is not np_dtype:
+                fast = False
+                break
+        if fast and (rule != "float" or np_dtype.kind == "f") and (rule != "accumulate" or np_dtype.kind == "f"):
+            return backend, tuple(arg._data for arg in args)
+    return _prepare_slow(op, rule, kinds, args, dtype)
+
+
+def _prepare_slow(op: str, rule: str, kinds: str, args: tuple, dtype):
+    backend = None
+    first_tensor = None
+    values = []
+    for arg, kind in zip(args, kinds):
+        if arg.__class__ is Tensor or isinstance(arg, Tensor):
+            if backend is None:
+                backend, first_tensor = arg._backend, arg
+            elif arg._backend is not backend:
+                raise _device_error(op, first_tensor, arg)
+            values.append(arg)
+        elif arg is None and kind == "o":
+            values.append(None)
+        elif kind == "s":
+            values.append(_as_scalar(arg, op))
+        else:
+            raise TypeError(f"{op}(): argument {len(values) + 1} must be Tensor, not {_type_name(arg)}")
+    if backend is None:
+        raise TypeError(f"{op}(): expected at least one Tensor argument, got only numbers")
+
+    if rule == "none" or rule == "keep":
+        target = None
+        if dtype is not None:
+            target = dtype
+    else:
+        target = _dtype.result_type(values)
+        if rule == "float" and target.category != _dtype.FLOAT:
+            target = _dtype.get_default_dtype()
+        elif rule == "accumulate" and target.category != _dtype.FLOAT:
+            target = _dtype.int64
+        if dtype is not None:
+            target = dtype
+
+    arrays = []
+    for value in values:
+        if value.__class__ is Tensor or isinstance(value, Tensor):
+            data = value._data
+            if target is not None and data.dtype != target.np:
+                if not backend.supports_dtype(target.np):
+                    raise TypeError(f"{op}(): dtype {target!r} is not supported on device {first_tensor.device}")
+                data = backend.cast(data, target.np)
+            arrays.append(data)
+        elif value is None:
+            arrays.append(None)
+        else:
+            if target is not None and target.category == _dtype.BOOL:
+                value = bool(value)
+            elif target is not None and target.category == _dtype.INT and isinstance(value, bool):
+                value = int(value)
+            arrays.append(value)
+    return backend, tuple(arrays)
+
+
+def broadcast_shapes(a: tuple, b: tuple) -> tuple:
+    """Return the broadcast of two shapes, or raise PyTorch's size-mismatch error."""
+    if a == b:
+        return a
+    ndim = max(len(a), len(b))
+    pa = (1,) * (ndim - len(a)) + tuple(a)
+    pb = (1,) * (ndim - len(b)) + tuple(b)
+    out = []
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            raise RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {i}"
+            )
+    return tuple(out)
+
+
+def check_broadcast(op: str, *arrays) -> None:
+    """Raise PyTorch's error if the array operands of ``op`` do not broadcast together."""
+    shape = None
+    for array in arrays:
+        if array is None or not hasattr(array, "shape"):
+            continue
+        shape = array.shape if shape is None else broadcast_shapes(shape, array.shape)
+
+
+def make_view(out: Tensor, base: Tensor) -> None:
+    """Mark ``out`` as a view of ``base``: shared version counter and ``_base``."""
+    out._version_counter = base._version_counter
+    out._base = base if base._base is None else base._base
+
+
+def dims_arg(dim, ndim: int, op: str) -> tuple:
+    """Normalize ``dim`` (None, an int or a sequence) to a tuple of distinct non-negative dims; () means all."""
+    if dim is None:
+        return ()
+    if isinstance(dim, int) and not isinstance(dim, bool):
+        return (_wrap_dim(dim, ndim),)
+    if isinstance(dim, (tuple, list)):
+        dims = tuple(_wrap_dim(d, ndim) for d in dim)
+        if len(set(dims)) != len(dims):
+            repeated = next(d for d in dims if dims.count(d) > 1)
+            raise RuntimeError(f"{op}(): dim {repeated} appears multiple times in the list of dims")
+        return dims
+    raise TypeError(f"{op}(): dim must be an int, a tuple of ints or None, got {type(dim).__name__}")
+
+
+def dim_arg(dim, ndim: int, op: str) -> int:
+    """Normalize one dimension index, accepting negative values."""
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}(): dim must be an int, got {type(dim).__name__}")
+    return _wrap_dim(dim, ndim)
+
+
+def shape_arg(shape: tuple, op: str, name: str) -> tuple:
+    """Normalize sizes given as ``f(2, 3)`` or ``f((2, 3))`` to a tuple of ints."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, int) or isinstance(s, bool):
+            if isinstance(s, Tensor) and s.numel() == 1 and not s.is_floating_point():
+                continue
+            raise TypeError(f"{op}(): argument '{name}' must be a sequence of ints, but found element of type {type(s).__name__}")
+    return tuple(int(s) for s in shape)
+
+
+def int_list_arg(value, op: str, name: str):
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,)
+    if isinstance(value, (tuple, list)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return tuple(value)
+    raise TypeError(f"{op}(): argument '{name}' must be an int or a sequence of ints, got {value!r}")
+
+
+def dtype_arg(value):
+    return None if value is None else _dtype.to_dtype(value)
+
+
+def check_bool(value, op: str, name: str) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{op}(): argument '{name}' must be bool, not {type(value).__name__}")
+
+
+def check_int(value, op: str, name: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+
+
+def scalar_arg(value, op: str, name: str):
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise TypeError(f"{op}(): argument '{name}' must be a number, not a Tensor with {value.numel()} elements")
+        return value.item()
+    try:
+        return _as_scalar(value, op)
+    except TypeError:
+        raise TypeError(f"{op}(): argument '{name}' must be a number, not {type(value).__name__}") from None
+
+
+def save_maybe(value):
+    """Save a Tensor for backward, or keep a Python scalar or None as it is."""
+    return SavedTensor(value) if value.__class__ is Tensor else value
+
+
+def meta_of(value) -> tuple:
+    """Return ``(shape, numpy dtype)`` of a tensor argument, to fit its gradient; None for scalars."""
+    if value.__class__ is Tensor:
+        return (value._data.shape, value._data.dtype)
+    return None
+
+
+def shape_of(value) -> tuple:
+    return value._data.shape if value.__class__ is Tensor else ()
+
+
+def unpack(saved, node):
+    """Return a saved value for a formula, unpacking saved tensors with their version check."""
+    if saved.__class__ is SavedTensor:
+        return saved.unpack(node)
+    return saved
+
+
+def fit(grad, meta):
+    """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
+    if grad is None or meta is None:
+        return grad
+    shape, np_dtype = meta
+    if grad._data.shape != shape:
+        from ._formula_helpers import sum_to
+
+        grad = sum_to(grad, shape)
+    if grad._data.dtype != np_dtype:
+        grad = grad.to(_dtype.FROM_NUMPY[np_dtype])
+    return grad
+
+
+# -- in-place ops ---------------------------------------------------------------
+
+LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
+LEAF_VIEW_MESSAGE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def check_inplace(self: Tensor, op: str, inputs: tuple) -> None:
+    """Raise before anything changes if ``op`` may not modify ``self`` in place."""
+    if not isinstance(self, Tensor):
+        raise TypeError(f"{op}(): expected a Tensor to modify in place, got {_type_name(self)}")
+    if not GRAD_STATE.enabled:
+        return
+    if self._requires_grad and self._grad_fn is None:
+        raise RuntimeError(LEAF_MESSAGE)
+    base = self._base
+    if base is None:
+        return
+    if base._requires_grad and base._grad_fn is None:
+        raise RuntimeError(LEAF_VIEW_MESSAGE)
+    if self._requires_grad or any(t.__class__ is Tensor and t._requires_grad for t in inputs):
+        raise NotImplementedError(
+            f"{op}(): in-place modification of a view of a tensor that requires grad is not supported yet; "
+            f"clone the view first (v = v.clone()) or modify the base tensor directly"
+        )
+
+
+def commit_inplace(self: Tensor, out: Tensor, op: str) -> Tensor:
+    """Write ``out`` (the out-of-place result) into ``self``, bump its version and move its history."""
+    if out._data.shape != self._data.shape:
+        raise RuntimeError(
+            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape {list(out._data.shape)}"
+        )
+    out_dtype, self_dtype = out.dtype, self.dtype
+    if out_dtype is not self_dtype and out_dtype.category > self_dtype.category:
+        raise RuntimeError(
+            f"result type {_LEGACY_NAMES[out_dtype.category]} can't be cast to the desired output type "
+            f"{_LEGACY_NAMES_BY_DTYPE.get(self_dtype, self_dtype.name)}"
+        )
+
+    node = out._grad_fn
+    if node is not None:
+        _snapshot_saved_self(node, self)
+
+    backend = self._backend
+    backend.assign(self._data, out._data if out_dtype is self_dtype else backend.cast(out._data, self._data.dtype))
+    self._version_counter[0] += 1
+
+    if node is not None:
+        # The in-place op's node becomes the history of ``self``.
+        self._grad_fn = node
+        self._output_nr = 0
+        self._requires_grad = True
+        _rebind_saved_result(node, out, self)
+    return self
+
+
+_LEGACY_NAMES = {_dtype.BOOL: "Bool", _dtype.INT: "Long", _dtype.FLOAT: "Float"}
+_LEGACY_NAMES_BY_DTYPE = {
+    _dtype.bool_: "Bool", _dtype.int64: "Long", _dtype.int32: "Int", _dtype.int16: "Short", _dtype.int8: "Char",
+    _dtype.uint8: "Byte", _dtype.float32: "Float", _dtype.float64: "Double", _dtype.float16: "Half",
+}
+
+
+def _snapshot_saved_self(node, self: Tensor) -> None:
+    """Give saved references to ``self`` their own copy of its old value before it is overwritten."""
+    for name in node._saved_names:
+        saved = getattr(node, name, None)
+        if saved.__class__ is SavedTensor and saved.tensor is self:
+            from ._tensor import _wrap
+
+            old = _wrap(self._backend.clone(self._data), self._backend)
+            old._requires_grad = self._requires_grad
+            old._grad_fn = self._grad_fn
+            old._output_nr = self._output_nr
+            saved.tensor = old
+            saved.counter = old._version_counter
+            saved.version = 0
+
+
+def _rebind_saved_result(node, out: Tensor, self: Tensor) -> None:
+    """Point a saved result at ``self``, which now holds it, so later in-place changes are detected."""
+    for name in node._saved_names:
+        saved = getattr(node, name, None)
+        if saved.__class__ is SavedTensor and saved.tensor is None and saved.data is out._data:
+            saved.data = self._data
+            saved.counter = self._version_counter
+            saved.version = self._version_counter[0]
