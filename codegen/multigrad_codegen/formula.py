@@ -71,7 +71,7 @@ def check_formula(text: str, op: Op, known_ops: dict, allowed: set[str], helpers
     return tree, problems
 
 
-def analyze_op(op: Op, known_ops: dict, python_names: set[str], helpers: set[str]) -> list[str]:
+def analyze_op(op: Op, known_ops: dict, registry_path: str, helpers: set[str]) -> list[str]:
     """Validate the op's formulas and fill ``op.saved`` and ``op.rewritten``; return problems."""
     problems: list[str] = []
     arg_names = {a.name for a in op.args}
@@ -80,8 +80,11 @@ def analyze_op(op: Op, known_ops: dict, python_names: set[str], helpers: set[str
     if op.composite is not None:
         _, found = check_formula(op.composite, op, known_ops, arg_names, helpers)
         problems += found
-    if op.python is not None and op.python not in python_names:
-        problems.append(f"python forward '{op.python}' is not defined in multigrad/_composites.py")
+    if op.python is not None:
+        module, _, function = op.python.rpartition(".")
+        module = module or "_composites"
+        if function not in module_functions(registry_path, module.replace(".", "/")):
+            problems.append(f"python forward '{op.python}': no function '{function}' in multigrad/{module.replace('.', '/')}.py")
 
     if op.kernel is None and op.derivatives:
         problems.append("only primitives (with 'kernel') declare derivatives; a composite's gradient comes from the ops it uses")

@@ -106,10 +106,9 @@ def load_registry(path: str) -> Registry:
 
     registry = Registry(ops, path)
     known = registry.by_name()
-    python_names = module_functions(path, "_composites")
     helpers = module_functions(path, "_formula_helpers")
     for op in ops:
-        for problem in analyze_op(op, known, python_names, helpers):
+        for problem in analyze_op(op, known, path, helpers):
             errors.append(f"{path}:{op.line}: op '{op.name}': {problem}")
     if errors:
         raise RegistryError("\n".join(errors))
@@ -134,7 +133,7 @@ def _build_op(entry: object) -> Op:
 
     forwards = [key for key in ("kernel", "composite", "python") if key in entry]
     if len(forwards) != 1:
-        raise ValueError("needs exactly one forward: 'kernel' (a backend primitive), 'composite' (a formula) or 'python' (a function in multigrad._composites)")
+        raise ValueError("needs exactly one forward: 'kernel' (a backend primitive), 'composite' (a formula) or 'python' (a function of multigrad._composites, or 'module.function' for another module of the multigrad package)")
 
     variants = entry.get("variants", ["function", "method"])
     if not isinstance(variants, list) or not set(variants) <= VARIANTS:

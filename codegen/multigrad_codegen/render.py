@@ -176,10 +176,16 @@ def _saved_value(op: Op, saved_name: str) -> str:
 def render_composite(op: Op) -> str:
     lines = [f"def {op.name}({_param_list(op)}):", f"    {_docstring(op)}"]
     if op.python is not None:
-        lines.append(f"    return _composites.{op.python}({_call_list(op)})")
+        module, _, function = op.python.rpartition(".")
+        lines.append(f"    return {_module_alias(module)}.{function}({_call_list(op)})")
     else:
         lines.append(f"    return {op.composite}")
     return "\n".join(lines)
+
+
+def _module_alias(module: str) -> str:
+    """Return the name under which the generated module imports ``multigrad.<module>``."""
+    return "_composites" if module in ("", "_composites") else "_py_" + module.replace(".", "_").lstrip("_")
 
 
 def render_inplace(op: Op) -> str:
@@ -281,8 +287,10 @@ def _called_names(op: Op, registry: Registry) -> set[str]:
 def render_ops(registry: Registry) -> str:
     node_names = [op.node_name for op in registry.ops if op.derivatives]
     composite_names = sorted({name for op in registry.ops if op.composite for name in _composite_calls(op, registry)})
+    modules = sorted({op.python.rpartition(".")[0] for op in registry.ops if op.python and "." in op.python})
     parts = [HEADER, '"""Op functions, one per entry of ops.yaml, plus in-place variants."""', "",
              "from multigrad import _composites",
+             *[f"import multigrad.{m} as {_module_alias(m)}" for m in modules],
              "from multigrad._grad_mode import GRAD_STATE",
              "from multigrad._node import SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe",
              "from multigrad._runtime import *  # noqa: F401,F403",
