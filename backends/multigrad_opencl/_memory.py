@@ -27,7 +27,7 @@ class MemoryKernels:
 
     def from_numpy(self: "OpenCLBackend", array: np.ndarray) -> CLArray:
         """Copy a NumPy array (or anything ``np.asarray`` accepts) onto this device as a contiguous array."""
-        host = np.ascontiguousarray(array)
+        host = np.asarray(array, order="C")  # unlike ascontiguousarray, keeps 0-d arrays 0-d
         self.check_dtype("from_numpy", host.dtype)
         result = self.empty(host.shape, host.dtype)
         if host.size:
@@ -63,6 +63,7 @@ class MemoryKernels:
 
     def full(self: "OpenCLBackend", shape: Sequence[int], value: Any, dtype: np.dtype) -> CLArray:
         """Return a new array of ``shape`` filled with ``value`` converted to ``dtype``."""
+        self.check_dtype("full", np.dtype(dtype))
         result = self.empty(shape, np.dtype(dtype))
         if result.size:
             pattern = kernel_arg(value, result.dtype)
@@ -117,6 +118,7 @@ class MemoryKernels:
     def cast(self: "OpenCLBackend", x: CLArray, dtype: np.dtype) -> CLArray:
         """Return ``x`` converted to ``dtype`` as a new array (C conversion rules; to bool means != 0)."""
         dtype = np.dtype(dtype)
+        self.check_dtype("cast", x.dtype, dtype)
         result = self.empty(x.shape, dtype)
         self.map("cast", _COPY, [x], out=result, compute=x.dtype)
         return result

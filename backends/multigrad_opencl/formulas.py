@@ -46,9 +46,9 @@ def boolean(on_float: str, on_int: str) -> Formula:
 UNARY: dict[str, Formula] = {
     "neg": same("-x", "-x"),
     "abs": same("fabs(x)", "(x < (T)0 ? -x : x)"),
-    "sign": same("select(copysign((T)1, x), x, (x == (T)0) | isnan(x))", "(T)((x > (T)0) - (x < (T)0))"),
+    "sign": same("mg_select(copysign((T)1, x), x, (x == (T)0) | isnan(x))", "(T)((x > (T)0) - (x < (T)0))"),
     "square": same("x * x", "x * x"),
-    "relu": same("select(x, (T)0, x < (T)0)", "(x < (T)0 ? (T)0 : x)"),
+    "relu": same("mg_select(x, (T)0, x < (T)0)", "(x < (T)0 ? (T)0 : x)"),
     "floor": same("floor(x)", "x"),
     "ceil": same("ceil(x)", "x"),
     "round": same("rint(x)", "x"),  # rint rounds half to even, as numpy.round does
@@ -90,8 +90,8 @@ BINARY: dict[str, Formula] = {
     "pow": same("pow(a, b)", "mg_int_pow(a, b)"),
     "remainder": same("mg_remainder(a, b)", "mg_remainder(a, b)", vector=False),
     "fmod": same("fmod(a, b)", "mg_fmod(a, b)"),
-    "maximum": same("select(b, a, (a > b) | isnan(a))", "(a > b ? a : b)"),
-    "minimum": same("select(b, a, (a < b) | isnan(a))", "(a < b ? a : b)"),
+    "maximum": same("mg_select(b, a, (a > b) | isnan(a))", "(a > b ? a : b)"),
+    "minimum": same("mg_select(b, a, (a < b) | isnan(a))", "(a < b ? a : b)"),
     "atan2": floating("atan2(a, b)"),
     "eq": boolean("a == b", "a == b"),
     "ne": boolean("a != b", "a != b"),

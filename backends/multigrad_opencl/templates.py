@@ -77,9 +77,13 @@ inline T mg_remainder(T a, T b) {
 """
 
 
-def helpers(compute: np.dtype) -> str:
-    """Return the preamble that defines ``T`` and the ``mg_*`` helpers for one compute dtype."""
-    lines = []
+def helpers(compute: np.dtype, vector: bool = False) -> str:
+    """Return the preamble that defines ``T`` and the ``mg_*`` helpers for one compute dtype.
+
+    ``mg_select(a, b, c)`` is ``c ? b : a``: OpenCL's ``select`` on vectors, a
+    ternary on scalars, where ``select`` would need a condition as wide as the type.
+    """
+    lines = ["#define mg_select(a, b, c) select(a, b, c)" if vector else "#define mg_select(a, b, c) ((c) ? (b) : (a))"]
     if compute == np.float64:
         lines.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
     lines.append(f"typedef {c_type(compute)} T;")
@@ -182,7 +186,8 @@ def elementwise_vector(expression: str, names: list[str], inputs: list[np.dtype 
         else:
             vector_loads.append(f"V {name} = vload{width}(0, in{k} + off_in{k} + i);")
             scalar_loads.append(f"S {name} = in{k}[off_in{k} + i];")
-    return f"""{helpers(compute)}
+    return f"""{helpers(compute, vector=True)}
+#define mg_select_scalar(a, b, c) ((c) ? (b) : (a))
 typedef {scalar}{width} V;
 typedef {scalar} S;
 __kernel void k({", ".join(params)}) {{
@@ -195,7 +200,7 @@ __kernel void k({", ".join(params)}) {{
     }}
     for (; i < n; ++i) {{
         {" ".join(scalar_loads)}
-        out[off_out + i] = {expression.replace("(T)", "(S)")};
+        out[off_out + i] = {expression.replace("(T)", "(S)").replace("mg_select", "mg_select_scalar")};
     }}
 }}
 """
@@ -256,8 +261,8 @@ def reduction(op: str, source: np.dtype, accumulator: np.dtype, out: np.dtype,
     step = {
         "sum": "acc += (A)x[{q}];",
         "prod": "acc *= (A)x[{q}];",
-        "max": "{{ A v = x[{q}]; if (v > acc || v != v) acc = v; }}",
-        "min": "{{ A v = x[{q}]; if (v < acc || v != v) acc = v; }}",
+        "amax": "{{ A v = x[{q}]; if (v > acc || v != v) acc = v; }}",
+        "amin": "{{ A v = x[{q}]; if (v < acc || v != v) acc = v; }}",
         "all": "acc = acc && (x[{q}] != 0);",
         "any": "acc = acc || (x[{q}] != 0);",
         "argmax": "{{ A v = x[{q}]; if (flat == 0 || v > acc || (v != v && acc == acc)) {{ acc = v; best = flat; }} ++flat; }}",

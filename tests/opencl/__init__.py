@@ -1,0 +1,1 @@
+"""Tests of the OpenCL backend at the array level."""
