@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from math import ceil, prod
+from math import ceil
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from math import prod
-from typing import Any, ClassVar, Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 

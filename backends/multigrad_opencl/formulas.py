@@ -5,7 +5,7 @@ compute type. ``on_float`` is used for float compute types, ``on_int`` for
 integer and bool ones (None means the op is float-only, so integer inputs are
 computed in a float type, as NumPy does). ``vector=True`` marks a float formula
 that is also valid for OpenCL vector types, which lets contiguous operands take
-the vectorized fast path. Helpers named ``mg_*`` are defined in ``templates.HELPERS``.
+the vectorized fast path. Helpers named ``mg_*`` are defined by ``templates.helpers()``.
 
 ``result`` says which dtype the op returns: ``same`` (the compute dtype),
 ``float`` (a float dtype even for integer inputs) or ``bool``.
