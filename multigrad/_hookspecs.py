@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pluggy
 
-from .backend import Backend
+from .backend import Backend, hookimpl  # noqa: F401  (re-exported for plugin authors)
 
 hookspec = pluggy.HookspecMarker("multigrad")
-
-#: Marker for plugin hook implementations: ``@hookimpl def multigrad_backends(): ...``.
-hookimpl = pluggy.HookimplMarker("multigrad")
 
 
 @hookspec

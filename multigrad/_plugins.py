@@ -71,7 +71,7 @@ class BackendRegistry:
         impls = [impl for impl in self.manager.hook.multigrad_backends.get_hookimpls() if impl.plugin is plugin]
         if not impls:
             self.manager.unregister(plugin)
-            raise PluginError(f"plugin '{name}' has no 'multigrad_backends' hook implementation")
+            raise PluginError(f"plugin '{name}' has no 'multigrad_backends' hook implementation; decorate it with @multigrad.backend.hookimpl")
         try:
             backend_types = [t for impl in impls for t in impl.function()]
             for backend_type in backend_types:

@@ -34,12 +34,10 @@ class _Formatter:
         self.int_mode = bool(np.all(finite == np.ceil(finite))) if finite.size else True
         if finite.size and abs_nonzero.size:
             max_abs, min_abs = float(abs_nonzero.max()), float(abs_nonzero.min())
-            if self.int_mode:
-                if max_abs > 10 ** (PRECISION + 1):
-                    self.sci = True
-            elif max_abs / min_abs > 1000.0 or max_abs > 1e8 or min_abs < 1e-4:
+            if max_abs / min_abs > 1000.0 or max_abs > 1e8 or (not self.int_mode and min_abs < 1e-4):
                 self.sci = True
-        self.width = max((len(self._format(float(v))) for v in values.flat), default=1)
+        # nan and inf are padded to the width of the finite values but never widen it.
+        self.width = max((len(self._format(float(v))) for v in finite.flat), default=1)
 
     def _format(self, value: float) -> str:
         if self.kind == "b":
@@ -72,32 +70,26 @@ def _summarized_values(array: np.ndarray) -> np.ndarray:
 
 
 def _format_array(array: np.ndarray, formatter: _Formatter, indent: int, summarize: bool) -> str:
+    """Format ``array`` as nested brackets; ``indent`` is the column of its opening bracket."""
     if array.ndim == 0:
         return formatter.format(array.item())
     if array.ndim == 1:
-        items = [formatter.format(v) for v in _edge_slice(array, summarize)]
+        items = [" ..." if v is None else formatter.format(v) for v in _edge_items(array, summarize)]
         per_line = max(1, (LINE_WIDTH - indent) // (formatter.width + 2))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     separator = "," + "\n" * (array.ndim - 1) + " " * (indent + 1)
-    rows = []
-    for row in _edge_slice(array, summarize):
-        rows.append("..." if row is None else _format_array(row, formatter, indent + 1, summarize))
+    rows = ["..." if row is None else _format_array(row, formatter, indent + 1, summarize)
+            for row in _edge_items(array, summarize)]
     return "[" + separator.join(rows) + "]"
 
 
-def _edge_slice(array: np.ndarray, summarize: bool) -> list:
+def _edge_items(array: np.ndarray, summarize: bool) -> list:
+    """Return the rows (or elements) to print along the first dimension; None marks the elision."""
     n = array.shape[0]
     if not summarize or n <= 2 * EDGE_ITEMS:
         return list(array)
-    head, tail = list(array[:EDGE_ITEMS]), list(array[n - EDGE_ITEMS:])
-    if array.ndim == 1:
-        return head + ["..."] + tail if False else head + [None] + tail
-    return head + [None] + tail
-
-
-def _format_1d_with_ellipsis(array, formatter, indent, summarize):
-    return _format_array(array, formatter, indent, summarize)
+    return list(array[:EDGE_ITEMS]) + [None] + list(array[n - EDGE_ITEMS:])
 
 
 def tensor_repr(t) -> str:
@@ -114,7 +106,7 @@ def tensor_repr(t) -> str:
     else:
         summarize = array.size > THRESHOLD
         formatter = _Formatter(_summarized_values(array))
-        body = _format_summarized(array, formatter, len(prefix), summarize)
+        body = _format_array(array, formatter, len(prefix), summarize)
 
     default_dtypes = (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool_)
     if dtype not in default_dtypes or (array.size == 0 and dtype is not _dtype.get_default_dtype()):
@@ -127,17 +119,3 @@ def tensor_repr(t) -> str:
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return prefix + ", ".join([body] + suffixes) + ")"
-
-
-def _format_summarized(array, formatter, indent, summarize):
-    if array.ndim == 1 and summarize and array.shape[0] > 2 * EDGE_ITEMS:
-        head = [formatter.format(v) for v in array[:EDGE_ITEMS]]
-        tail = [formatter.format(v) for v in array[-EDGE_ITEMS:]]
-        return "[" + ", ".join(head + ["..."] + tail) + "]"
-    if array.ndim <= 1:
-        return _format_array(array, formatter, indent, summarize)
-    separator = "," + "\n" * (array.ndim - 1) + " " * (indent + 1)
-    rows = []
-    for row in _edge_slice(array, summarize):
-        rows.append("..." if row is None else _format_summarized(row, formatter, indent + 1, summarize))
-    return "[" + separator.join(rows) + "]"

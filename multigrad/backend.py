@@ -32,8 +32,12 @@ from __future__ import annotations
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
+import pluggy
 
-__all__ = ["Backend", "BackendUnavailableError", "KernelNotImplementedError"]
+__all__ = ["Backend", "BackendUnavailableError", "KernelNotImplementedError", "hookimpl"]
+
+#: Marks a plugin's hook implementation: ``@hookimpl def multigrad_backends(): return [MyBackend]``.
+hookimpl = pluggy.HookimplMarker("multigrad")
 
 
 class BackendUnavailableError(RuntimeError):

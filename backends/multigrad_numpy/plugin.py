@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import pluggy
-
-from multigrad.backend import Backend
+from multigrad.backend import Backend, hookimpl
 
 from .backend import NumpyBackend
-
-hookimpl = pluggy.HookimplMarker("multigrad")
 
 
 @hookimpl

@@ -128,7 +128,10 @@ def render_primitive(op: Op) -> str:
     for arg in op.args:
         if arg.type == "dtype?":
             continue
-        kernel_args.append(f"{arg.name}_data" if arg.is_tensor else arg.name)
+        if arg.type == "Index":
+            kernel_args.append(f"{arg.name}.items")  # kernels get the plain tuple of index items
+        else:
+            kernel_args.append(f"{arg.name}_data" if arg.is_tensor else arg.name)
     lines.append(f"    out = wrap(backend.{op.kernel}({', '.join(kernel_args)}), backend)")
     if op.view:
         lines.append(f"    make_view(out, {first})")

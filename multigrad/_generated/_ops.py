@@ -695,7 +695,7 @@ def _expand(self, size):
 def _index_view(self, indices):
     """Return the view self[indices] for basic indices (ints, slices, None, Ellipsis)."""
     backend, (self_data,) = prepare('_index_view', 'none', 't', (self,), None)
-    out = wrap(backend.getitem(self_data, indices), backend)
+    out = wrap(backend.getitem(self_data, indices.items), backend)
     make_view(out, self)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SliceBackward0()
@@ -712,7 +712,7 @@ def _index_view(self, indices):
 def _index_gather(self, indices):
     """Return the copy self[indices] for advanced indices (integer and bool tensors)."""
     backend, (self_data,) = prepare('_index_gather', 'none', 't', (self,), None)
-    out = wrap(backend.getitem(self_data, indices), backend)
+    out = wrap(backend.getitem(self_data, indices.items), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = IndexBackward0()
         node._seq = next(sequence)
@@ -729,7 +729,7 @@ def _index_backward(grad, shape, indices):
     """Return zeros of shape with grad added at indices (repeated indices accumulate)."""
     shape = int_list_arg(shape, '_index_backward', 'shape')
     backend, (grad_data,) = prepare('_index_backward', 'none', 't', (grad,), None)
-    out = wrap(backend.index_backward(grad_data, shape, indices), backend)
+    out = wrap(backend.index_backward(grad_data, shape, indices.items), backend)
     if GRAD_STATE.enabled and (grad._requires_grad):
         node = IndexBackwardBackward0()
         node._seq = next(sequence)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up everything (see setup.sh, PyTorch oracle included) and run the whole test suite.
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MULTIGRAD_SETUP_TORCH=1 bash scripts/setup.sh
+exec .venv/bin/python -m pytest tests "$@"
