@@ -21,6 +21,9 @@ from ._generated._ops import (
 __all__ = [
     "sum_to", "unbroadcast", "sum_backward", "mean_backward", "matmul_backward",
     "invert_permutation", "pow_backward_self", "pow_backward_exponent", "take_index", "zeros_like", "neg",
+    "gelu_backward", "silu_backward", "clamp_backward", "clamp_tensor_backward",
+    "amax_backward", "prod_backward", "cumsum_backward", "cumprod_backward", "norm_backward",
+    "gather_backward", "roll_backward", "unsqueeze_dims",
 ]
 
 
@@ -120,3 +123,195 @@ def take_index(grad, indices):
     from ._generated._ops import _index_gather, _index_view
 
     return _index_gather(grad, indices) if indices.advanced else _index_view(grad, indices)
+
+
+# -- elementwise ------------------------------------------------------------------
+
+_INV_SQRT_2PI = 0.3989422804014327
+_SQRT_2_OVER_PI = 0.7978845608028654
+
+
+def gelu_backward(grad, self, approximate):
+    """d/dx of gelu: Phi(x) + x * phi(x), or the derivative of the tanh form."""
+    from ._generated._ops import erf, exp, tanh
+
+    if approximate == "tanh":
+        cube = self * self * self
+        inner = tanh(_SQRT_2_OVER_PI * (self + 0.044715 * cube))
+        d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * self * self)
+        return grad * (0.5 * (1 + inner) + 0.5 * self * (1 - inner * inner) * d_inner)
+    cdf = 0.5 * (1 + erf(self * 0.7071067811865476))
+    pdf = _INV_SQRT_2PI * exp(-0.5 * self * self)
+    return grad * (cdf + self * pdf)
+
+
+def silu_backward(grad, self):
+    """d/dx of x * sigmoid(x): s * (1 + x * (1 - s))."""
+    from ._generated._ops import sigmoid
+
+    s = sigmoid(self)
+    return grad * s * (1 + self * (1 - s))
+
+
+def clamp_backward(grad, self, min, max):
+    """Pass the gradient where min <= self <= max (a None bound is no bound)."""
+    from ._generated._ops import logical_and
+
+    if min is None:
+        inside = self <= max
+    elif max is None:
+        inside = self >= min
+    else:
+        inside = logical_and(self >= min, self <= max)
+    return where(inside, grad, 0.0)
+
+
+def clamp_tensor_backward(grad, self, min, max, which):
+    """Gradient of clamp with tensor bounds for input ``which`` (0 self, 1 min, 2 max).
+
+    Each element's gradient goes to the input that produced it: self inside the
+    bounds, min below it and max above it. Where min > max every output is max.
+    """
+    from ._generated._ops import logical_and, logical_or
+
+    if which == 0:
+        if min is None:
+            return where(self <= max, grad, 0.0)
+        if max is None:
+            return where(self >= min, grad, 0.0)
+        return where(logical_and(self >= min, self <= max), grad, 0.0)
+    if which == 1:
+        below = self < min
+        return where(below if max is None else logical_and(below, min < max), grad, 0.0)
+    above = self > max
+    return where(above if min is None else logical_or(above, max < min), grad, 0.0)
+
+
+# -- reductions -------------------------------------------------------------------
+
+def unsqueeze_dims(t, shape, dim, keepdim):
+    """Reshape a reduced ``t`` so that it broadcasts against ``shape`` (1 in each reduced dimension)."""
+    shape = tuple(shape)
+    if keepdim or len(t._data.shape) == len(shape):
+        return t
+    if dim is None or dim == ():
+        dims = set(range(len(shape)))
+    elif isinstance(dim, int):
+        dims = {dim}
+    else:
+        dims = set(dim)
+    return reshape(t, tuple(1 if i in dims else s for i, s in enumerate(shape)))
+
+
+def amax_backward(grad, self, result, dim, keepdim):
+    """Spread the gradient of amax/amin evenly over the elements equal to the result."""
+    shape = self._data.shape
+    hits = self == unsqueeze_dims(result.detach(), shape, dim, keepdim)
+    count = sum(hits, dim if dim else None, keepdim=True)
+    return unsqueeze_dims(grad, shape, dim, keepdim) * hits / count
+
+
+def prod_backward(grad, self, result, dim, keepdim):
+    """Gradient of prod over ``dim`` (an int, or None for all): the product of the other elements.
+
+    Dividing result by self is exact only without zeros; with zeros, the product
+    of the other elements is built from exclusive cumulative products.
+    """
+
+    from ._generated._ops import any as any_true, cumprod, flip
+
+    shape = self._data.shape
+    grad = unsqueeze_dims(grad, shape, dim, keepdim)
+    if not any_true(self == 0).item():
+        return grad * unsqueeze_dims(result, shape, dim, keepdim) / self
+    if dim is None:
+        flat = reshape(self, (-1,))
+        return grad * reshape(_product_of_others(flat, 0, cumprod, flip), shape)
+    return grad * _product_of_others(self, dim, cumprod, flip)
+
+
+def _product_of_others(t, dim, cumprod, flip):
+    """For each element along ``dim``, the product of all the other elements there."""
+    from ._generated._ops import narrow
+    from ._shape_ops import cat_pad_one
+
+    size = t._data.shape[dim]
+    if size <= 1:
+        return zeros_like(t) + 1
+    before = cat_pad_one(cumprod(narrow(t, dim, 0, size - 1), dim), dim, front=True)
+    reversed_t = flip(t, (dim,))
+    after = cat_pad_one(cumprod(narrow(reversed_t, dim, 0, size - 1), dim), dim, front=True)
+    return before * flip(after, (dim,))
+
+
+def cumsum_backward(grad, dim):
+    """Gradient of cumsum: a cumulative sum of grad taken from the end."""
+    from ._generated._ops import cumsum, flip
+
+    if grad._data.ndim == 0:
+        return grad
+    return flip(cumsum(flip(grad, (dim,)), dim), (dim,))
+
+
+def cumprod_backward(grad, self, result, dim):
+    """Gradient of cumprod along ``dim``.
+
+    Without zeros: reverse cumsum of grad * result, divided by self. With
+    zeros, d result_j / d x_i for i <= j is the cumulative product up to j with
+    x_i replaced by one, computed for every i at once (quadratic in the length).
+    """
+    from ._creation import eye, ones
+    from ._generated._ops import any as any_true, cumprod, movedim, triu, unsqueeze
+
+    if self._data.ndim == 0:
+        return grad
+    if not any_true(self == 0).item():
+        return cumsum_backward(grad * result, dim) / self
+    size = self._data.shape[dim]
+    moved = movedim(self, dim, -1)                                          # (..., n)
+    diagonal = eye(size, dtype=self.dtype, device=self.device) != 0         # (i, k)
+    replaced = where(diagonal, 1.0, unsqueeze(moved, -2))                   # (..., i, k)
+    partial = cumprod(replaced, -1)                                         # (..., i, j)
+    later = triu(ones(size, size, dtype=self.dtype, device=self.device))    # 1 where j >= i
+    g = unsqueeze(movedim(grad, dim, -1), -2)                               # (..., 1, j)
+    total = sum(partial * later * g, -1)                                    # (..., i)
+    return movedim(total, -1, dim)
+
+
+def norm_backward(grad, self, p, result, dim, keepdim):
+    """Gradient of the p-norm; zero where the norm is zero, as PyTorch defines it."""
+    from ._generated._ops import abs, sign
+
+    shape = self._data.shape
+    grad = unsqueeze_dims(grad, shape, dim, keepdim)
+    norm = unsqueeze_dims(result, shape, dim, keepdim)
+    if p == 0:
+        return zeros_like(self)
+    if p == 1:
+        return grad * sign(self)
+    if p == 2:
+        return where(norm == 0, 0.0, grad * self / norm)
+    if p in (float("inf"), float("-inf")):
+        hits = abs(self) == norm.detach()
+        count = sum(hits, dim if dim else None, keepdim=True)
+        return grad * sign(self) * hits / count
+    scaled = self * abs(self) ** (p - 2) / norm ** (p - 1)
+    return where(norm == 0, 0.0, grad * scaled)
+
+
+# -- indexing and movement ---------------------------------------------------------
+
+def gather_backward(grad, shape, dim, index):
+    """Gradient of gather: scatter-add grad into zeros of the input's shape."""
+    from ._creation import zeros
+    from ._generated._ops import scatter_add
+
+    base = zeros(shape, dtype=grad.dtype, device=grad.device)
+    return scatter_add(base, dim, index, grad)
+
+
+def roll_backward(grad, shifts, dims):
+    """Gradient of roll: roll back by the same shifts."""
+    from ._generated._ops import _roll
+
+    return _roll(grad, tuple(-s for s in shifts), dims)

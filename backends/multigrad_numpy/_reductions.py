@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._util import _array, ndarray  # noqa: F401
@@ -17,3 +19,52 @@ class ReductionKernels:
     def mean(self, x, dims, keepdim):
         with np.errstate(invalid="ignore", divide="ignore"):
             return _array(np.mean(x, axis=dims if dims else None, keepdims=keepdim, dtype=x.dtype))
+
+    def prod(self, x, dim, keepdim):
+        axis = None if dim is None else dim
+        return _array(np.prod(x, axis=axis, keepdims=keepdim, dtype=x.dtype))
+
+    def amax(self, x, dims, keepdim):
+        return _array(np.amax(x, axis=dims if dims else None, keepdims=keepdim))
+
+    def amin(self, x, dims, keepdim):
+        return _array(np.amin(x, axis=dims if dims else None, keepdims=keepdim))
+
+    def argmax(self, x, dim, keepdim):
+        return _array(np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64, copy=False))
+
+    def argmin(self, x, dim, keepdim):
+        return _array(np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64, copy=False))
+
+    def all(self, x, dims, keepdim):
+        return _array(np.all(x, axis=dims if dims else None, keepdims=keepdim))
+
+    def any(self, x, dims, keepdim):
+        return _array(np.any(x, axis=dims if dims else None, keepdims=keepdim))
+
+    def norm(self, x, p, dims, keepdim):
+        axis = dims if dims else None
+        magnitude = np.abs(x)
+        if p == 2:
+            result = np.sqrt(np.sum(magnitude * magnitude, axis=axis, keepdims=keepdim))
+        elif p == 1:
+            result = np.sum(magnitude, axis=axis, keepdims=keepdim)
+        elif p == math.inf:
+            result = np.amax(magnitude, axis=axis, keepdims=keepdim, initial=0)
+        elif p == -math.inf:
+            result = np.amin(magnitude, axis=axis, keepdims=keepdim, initial=math.inf)
+        elif p == 0:
+            result = np.sum(magnitude != 0, axis=axis, keepdims=keepdim)
+        else:
+            result = np.sum(magnitude ** p, axis=axis, keepdims=keepdim) ** (1.0 / p)
+        return _array(np.asarray(result).astype(x.dtype, copy=False))
+
+    def cumsum(self, x, dim):
+        if x.ndim == 0:
+            return x.copy()
+        return _array(np.cumsum(x, axis=dim, dtype=x.dtype))
+
+    def cumprod(self, x, dim):
+        if x.ndim == 0:
+            return x.copy()
+        return _array(np.cumprod(x, axis=dim, dtype=x.dtype))

@@ -42,3 +42,41 @@ class ShapeKernels:
         else:
             out[items + (Ellipsis,)] = grad
         return out
+
+    def flip(self, x, dims):
+        return np.flip(x, dims).copy()
+
+    def roll(self, x, shifts, dims):
+        return _array(np.roll(x, shifts, dims))
+
+    def cat(self, arrays, dim):
+        return np.concatenate(arrays, axis=dim)
+
+    def gather(self, x, dim, index):
+        # PyTorch lets the index be smaller than x in the other dimensions: cut x to it first.
+        cut = tuple(slice(0, index.shape[d]) if d != dim else slice(None) for d in range(x.ndim))
+        return _array(np.take_along_axis(x[cut], index, axis=dim))
+
+    def scatter(self, x, dim, index, src):
+        out = x.copy()
+        out[_scatter_items(index, dim)] = src if not isinstance(src, ndarray) else _cut_to(src, index.shape)
+        return out
+
+    def scatter_add(self, x, dim, index, src):
+        out = x.copy()
+        np.add.at(out, _scatter_items(index, dim), _cut_to(src, index.shape))
+        return out
+
+    def nonzero(self, x):
+        return np.argwhere(x).astype(np.int64, copy=False)
+
+
+def _scatter_items(index, dim):
+    """Return the advanced index that sends element i of ``index`` to position index[i] along ``dim``."""
+    grids = np.indices(index.shape, sparse=True)
+    return tuple(index if d == dim else grids[d] for d in range(index.ndim))
+
+
+def _cut_to(src, shape):
+    """Return the leading ``shape`` block of ``src``, which PyTorch lets be larger than the index."""
+    return src[tuple(slice(0, s) for s in shape)]

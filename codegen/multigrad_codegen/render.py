@@ -29,7 +29,7 @@ OPERATOR_METHODS = {
     "or": ("__or__", "__ror__", "__ior__"),
     "xor": ("__xor__", "__rxor__", "__ixor__"),
 }
-UNARY_OPERATORS = {"neg": "__neg__", "abs": "__abs__", "logical_not": "__invert__"}
+UNARY_OPERATORS = {"neg": "__neg__", "abs": "__abs__", "bitwise_not": "__invert__"}
 COMPARISON_OPERATORS = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "le": "__le__", "gt": "__gt__", "ge": "__ge__"}
 
 

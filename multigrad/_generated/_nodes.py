@@ -528,13 +528,632 @@ class FillBackward0(Node):
         return (grad_self,)
 
 
+class Exp2Backward0(Node):
+    """Backward of ``exp2``: self: grad * result * 0.6931471805599453."""
+
+    __slots__ = ('result',)
+    _saved_names = ('result',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result = unpack(node.result, node)
+            grad_self = grad * result * 0.6931471805599453
+        return (grad_self,)
+
+
+class Expm1Backward0(Node):
+    """Backward of ``expm1``: self: grad * (result + 1)."""
+
+    __slots__ = ('result',)
+    _saved_names = ('result',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result = unpack(node.result, node)
+            grad_self = grad * (result + 1)
+        return (grad_self,)
+
+
+class Log2Backward0(Node):
+    """Backward of ``log2``: self: grad / (self * 0.6931471805599453)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = grad / (self * 0.6931471805599453)
+        return (grad_self,)
+
+
+class Log10Backward0(Node):
+    """Backward of ``log10``: self: grad / (self * 2.302585092994046)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = grad / (self * 2.302585092994046)
+        return (grad_self,)
+
+
+class Log1pBackward0(Node):
+    """Backward of ``log1p``: self: grad / (self + 1)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = grad / (self + 1)
+        return (grad_self,)
+
+
+class RsqrtBackward0(Node):
+    """Backward of ``rsqrt``: self: grad * result * result * result * -0.5."""
+
+    __slots__ = ('result',)
+    _saved_names = ('result',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result = unpack(node.result, node)
+            grad_self = grad * result * result * result * -0.5
+        return (grad_self,)
+
+
+class ReciprocalBackward0(Node):
+    """Backward of ``reciprocal``: self: -grad * result * result."""
+
+    __slots__ = ('result',)
+    _saved_names = ('result',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result = unpack(node.result, node)
+            grad_self = -grad * result * result
+        return (grad_self,)
+
+
+class SquareBackward0(Node):
+    """Backward of ``square``: self: grad * 2 * self."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = grad * 2 * self
+        return (grad_self,)
+
+
+class SinBackward0(Node):
+    """Backward of ``sin``: self: grad * cos(self)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = grad * cos(self)
+        return (grad_self,)
+
+
+class CosBackward0(Node):
+    """Backward of ``cos``: self: -grad * sin(self)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = -grad * sin(self)
+        return (grad_self,)
+
+
+class TanBackward0(Node):
+    """Backward of ``tan``: self: grad * (1 + result * result)."""
+
+    __slots__ = ('result',)
+    _saved_names = ('result',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result = unpack(node.result, node)
+            grad_self = grad * (1 + result * result)
+        return (grad_self,)
+
+
+class AsinBackward0(Node):
+    """Backward of ``asin``: self: grad / sqrt(1 - self * self)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = grad / sqrt(1 - self * self)
+        return (grad_self,)
+
+
+class AcosBackward0(Node):
+    """Backward of ``acos``: self: -grad / sqrt(1 - self * self)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = -grad / sqrt(1 - self * self)
+        return (grad_self,)
+
+
+class AtanBackward0(Node):
+    """Backward of ``atan``: self: grad / (1 + self * self)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = grad / (1 + self * self)
+        return (grad_self,)
+
+
+class SinhBackward0(Node):
+    """Backward of ``sinh``: self: grad * cosh(self)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = grad * cosh(self)
+        return (grad_self,)
+
+
+class CoshBackward0(Node):
+    """Backward of ``cosh``: self: grad * sinh(self)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = grad * sinh(self)
+        return (grad_self,)
+
+
+class ErfBackward0(Node):
+    """Backward of ``erf``: self: grad * 1.1283791670955126 * exp(-(self * self))."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = grad * 1.1283791670955126 * exp(-(self * self))
+        return (grad_self,)
+
+
+class Atan2Backward0(Node):
+    """Backward of ``atan2``: self: grad * other / (self * self + other * other); other: -grad * self / (self * self + other * other)."""
+
+    __slots__ = ('other', 'other_meta', 'self', 'self_meta')
+    _saved_names = ('other', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            other = unpack(node.other, node)
+            self = unpack(node.self, node)
+            grad_self = fit(grad * other / (self * self + other * other), node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            other = unpack(node.other, node)
+            self = unpack(node.self, node)
+            grad_other = fit(-grad * self / (self * self + other * other), node.other_meta)
+        return (grad_self, grad_other)
+
+
+class LeakyReluBackward0(Node):
+    """Backward of ``leaky_relu``: self: where(self > 0, grad, grad * negative_slope)."""
+
+    __slots__ = ('negative_slope', 'self')
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            negative_slope = node.negative_slope
+            self = unpack(node.self, node)
+            grad_self = where(self > 0, grad, grad * negative_slope)
+        return (grad_self,)
+
+
+class EluBackward0(Node):
+    """Backward of ``elu``: self: where(self > 0, grad, grad * alpha * exp(self))."""
+
+    __slots__ = ('alpha', 'self')
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            alpha = node.alpha
+            self = unpack(node.self, node)
+            grad_self = where(self > 0, grad, grad * alpha * exp(self))
+        return (grad_self,)
+
+
+class GeluBackward0(Node):
+    """Backward of ``_gelu``: self: gelu_backward(grad, self, approximate)."""
+
+    __slots__ = ('approximate', 'self')
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            approximate = node.approximate
+            self = unpack(node.self, node)
+            grad_self = gelu_backward(grad, self, approximate)
+        return (grad_self,)
+
+
+class SiluBackward0(Node):
+    """Backward of ``silu``: self: silu_backward(grad, self)."""
+
+    __slots__ = ('self',)
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = silu_backward(grad, self)
+        return (grad_self,)
+
+
+class SoftplusBackward0(Node):
+    """Backward of ``softplus``: self: where(self * beta > threshold, grad, grad * sigmoid(self * beta))."""
+
+    __slots__ = ('beta', 'self', 'threshold')
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            beta = node.beta
+            self = unpack(node.self, node)
+            threshold = node.threshold
+            grad_self = where(self * beta > threshold, grad, grad * sigmoid(self * beta))
+        return (grad_self,)
+
+
+class FloorBackward0(Node):
+    """Backward of ``floor``: self: zeros_like(grad)."""
+
+    __slots__ = ()
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = zeros_like(grad)
+        return (grad_self,)
+
+
+class CeilBackward0(Node):
+    """Backward of ``ceil``: self: zeros_like(grad)."""
+
+    __slots__ = ()
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = zeros_like(grad)
+        return (grad_self,)
+
+
+class TruncBackward0(Node):
+    """Backward of ``trunc``: self: zeros_like(grad)."""
+
+    __slots__ = ()
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = zeros_like(grad)
+        return (grad_self,)
+
+
+class RoundBackward0(Node):
+    """Backward of ``round``: self: zeros_like(grad)."""
+
+    __slots__ = ()
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = zeros_like(grad)
+        return (grad_self,)
+
+
+class FracBackward0(Node):
+    """Backward of ``frac``: self: grad."""
+
+    __slots__ = ()
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = grad
+        return (grad_self,)
+
+
+class ClampBackward1(Node):
+    """Backward of ``_clamp_scalar``: self: clamp_backward(grad, self, min, max)."""
+
+    __slots__ = ('max', 'min', 'self')
+    _saved_names = ('self',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            max = node.max
+            min = node.min
+            self = unpack(node.self, node)
+            grad_self = clamp_backward(grad, self, min, max)
+        return (grad_self,)
+
+
+class ClampBackward0(Node):
+    """Backward of ``_clamp_tensor``: self: clamp_tensor_backward(grad, self, min, max, 0); min: clamp_tensor_backward(grad, self, min, max, 1); max: clamp_tensor_backward(grad, self, min, max, 2)."""
+
+    __slots__ = ('max', 'max_meta', 'min', 'min_meta', 'self', 'self_meta')
+    _saved_names = ('max', 'min', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            max = unpack(node.max, node)
+            min = unpack(node.min, node)
+            self = unpack(node.self, node)
+            grad_self = fit(clamp_tensor_backward(grad, self, min, max, 0), node.self_meta)
+        grad_min = None
+        if next_functions[1][0] is not None:
+            max = unpack(node.max, node)
+            min = unpack(node.min, node)
+            self = unpack(node.self, node)
+            grad_min = fit(clamp_tensor_backward(grad, self, min, max, 1), node.min_meta)
+        grad_max = None
+        if next_functions[2][0] is not None:
+            max = unpack(node.max, node)
+            min = unpack(node.min, node)
+            self = unpack(node.self, node)
+            grad_max = fit(clamp_tensor_backward(grad, self, min, max, 2), node.max_meta)
+        return (grad_self, grad_min, grad_max)
+
+
+class RemainderBackward0(Node):
+    """Backward of ``remainder``: self: grad; other: -grad * div_rounding(self, other, 'floor')."""
+
+    __slots__ = ('other', 'other_meta', 'self', 'self_meta')
+    _saved_names = ('other', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = fit(grad, node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            other = unpack(node.other, node)
+            self = unpack(node.self, node)
+            grad_other = fit(-grad * div_rounding(self, other, 'floor'), node.other_meta)
+        return (grad_self, grad_other)
+
+
+class FmodBackward0(Node):
+    """Backward of ``fmod``: self: grad; other: -grad * div_rounding(self, other, 'trunc')."""
+
+    __slots__ = ('other', 'other_meta', 'self', 'self_meta')
+    _saved_names = ('other', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = fit(grad, node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            other = unpack(node.other, node)
+            self = unpack(node.self, node)
+            grad_other = fit(-grad * div_rounding(self, other, 'trunc'), node.other_meta)
+        return (grad_self, grad_other)
+
+
+class MaximumBackward0(Node):
+    """Backward of ``maximum``: self: where(self == other, grad / 2, where(self > other, grad, 0.0)); other: where(self == other, grad / 2, where(other > self, grad, 0.0))."""
+
+    __slots__ = ('other', 'other_meta', 'self', 'self_meta')
+    _saved_names = ('other', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            other = unpack(node.other, node)
+            self = unpack(node.self, node)
+            grad_self = fit(where(self == other, grad / 2, where(self > other, grad, 0.0)), node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            other = unpack(node.other, node)
+            self = unpack(node.self, node)
+            grad_other = fit(where(self == other, grad / 2, where(other > self, grad, 0.0)), node.other_meta)
+        return (grad_self, grad_other)
+
+
+class MinimumBackward0(Node):
+    """Backward of ``minimum``: self: where(self == other, grad / 2, where(self < other, grad, 0.0)); other: where(self == other, grad / 2, where(other < self, grad, 0.0))."""
+
+    __slots__ = ('other', 'other_meta', 'self', 'self_meta')
+    _saved_names = ('other', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            other = unpack(node.other, node)
+            self = unpack(node.self, node)
+            grad_self = fit(where(self == other, grad / 2, where(self < other, grad, 0.0)), node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            other = unpack(node.other, node)
+            self = unpack(node.self, node)
+            grad_other = fit(where(self == other, grad / 2, where(other < self, grad, 0.0)), node.other_meta)
+        return (grad_self, grad_other)
+
+
+class LerpBackward0(Node):
+    """Backward of ``lerp``: self: grad * (1 - weight); end: grad * weight; weight: grad * (end - self)."""
+
+    __slots__ = ('end', 'end_meta', 'self', 'self_meta', 'weight', 'weight_meta')
+    _saved_names = ('end', 'self', 'weight')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            weight = unpack(node.weight, node)
+            grad_self = fit(grad * (1 - weight), node.self_meta)
+        grad_end = None
+        if next_functions[1][0] is not None:
+            weight = unpack(node.weight, node)
+            grad_end = fit(grad * weight, node.end_meta)
+        grad_weight = None
+        if next_functions[2][0] is not None:
+            end = unpack(node.end, node)
+            self = unpack(node.self, node)
+            grad_weight = fit(grad * (end - self), node.weight_meta)
+        return (grad_self, grad_end, grad_weight)
+
+
 # Formulas call the generated ops, which in turn create these nodes: import them last.
 from multigrad._formula_helpers import *  # noqa: E402,F401,F403
 from multigrad._generated._ops import (  # noqa: E402
     _index_backward,
+    cos,
+    cosh,
+    div_rounding,
+    exp,
     permute,
     reshape,
+    sigmoid,
     sign,
+    sin,
+    sinh,
+    sqrt,
     transpose,
     where,
     zeros_like,

@@ -4,6 +4,7 @@
 """Op functions, one per entry of ops.yaml, plus in-place variants."""
 
 from multigrad import _composites
+import multigrad._math_ops as _py_math_ops
 from multigrad._grad_mode import GRAD_STATE
 from multigrad._node import SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe
 from multigrad._runtime import *  # noqa: F401,F403
@@ -39,6 +40,41 @@ from multigrad._generated._nodes import (
     CloneBackward0,
     CopyBackwards,
     FillBackward0,
+    Exp2Backward0,
+    Expm1Backward0,
+    Log2Backward0,
+    Log10Backward0,
+    Log1pBackward0,
+    RsqrtBackward0,
+    ReciprocalBackward0,
+    SquareBackward0,
+    SinBackward0,
+    CosBackward0,
+    TanBackward0,
+    AsinBackward0,
+    AcosBackward0,
+    AtanBackward0,
+    SinhBackward0,
+    CoshBackward0,
+    ErfBackward0,
+    Atan2Backward0,
+    LeakyReluBackward0,
+    EluBackward0,
+    GeluBackward0,
+    SiluBackward0,
+    SoftplusBackward0,
+    FloorBackward0,
+    CeilBackward0,
+    TruncBackward0,
+    RoundBackward0,
+    FracBackward0,
+    ClampBackward1,
+    ClampBackward0,
+    RemainderBackward0,
+    FmodBackward0,
+    MaximumBackward0,
+    MinimumBackward0,
+    LerpBackward0,
 )
 
 
@@ -823,4 +859,971 @@ def ones_like(self, *, dtype=None):
 def _to_copy(self, dtype=None, device=None):
     """Return a copy of self with another dtype and/or on another device."""
     return _composites._to_copy(self, dtype, device)
+
+
+def exp2(self):
+    """Return 2 raised to self, elementwise."""
+    backend, (self_data,) = prepare('exp2', 'float', 't', (self,), None)
+    out = wrap(backend.exp2(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = Exp2Backward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+    return out
+
+
+def exp2_(self):
+    """In-place form of :func:`exp2`: write the result into ``self`` and return it."""
+    check_inplace(self, 'exp2_', (self,))
+    out = exp2(self)
+    return commit_inplace(self, out, 'exp2_')
+
+
+def expm1(self):
+    """Return exp(self) - 1, elementwise, accurate for small self."""
+    backend, (self_data,) = prepare('expm1', 'float', 't', (self,), None)
+    out = wrap(backend.expm1(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = Expm1Backward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+    return out
+
+
+def expm1_(self):
+    """In-place form of :func:`expm1`: write the result into ``self`` and return it."""
+    check_inplace(self, 'expm1_', (self,))
+    out = expm1(self)
+    return commit_inplace(self, out, 'expm1_')
+
+
+def log2(self):
+    """Return the base-2 logarithm of self, elementwise."""
+    backend, (self_data,) = prepare('log2', 'float', 't', (self,), None)
+    out = wrap(backend.log2(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = Log2Backward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def log2_(self):
+    """In-place form of :func:`log2`: write the result into ``self`` and return it."""
+    check_inplace(self, 'log2_', (self,))
+    out = log2(self)
+    return commit_inplace(self, out, 'log2_')
+
+
+def log10(self):
+    """Return the base-10 logarithm of self, elementwise."""
+    backend, (self_data,) = prepare('log10', 'float', 't', (self,), None)
+    out = wrap(backend.log10(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = Log10Backward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def log10_(self):
+    """In-place form of :func:`log10`: write the result into ``self`` and return it."""
+    check_inplace(self, 'log10_', (self,))
+    out = log10(self)
+    return commit_inplace(self, out, 'log10_')
+
+
+def log1p(self):
+    """Return log(1 + self), elementwise, accurate for small self."""
+    backend, (self_data,) = prepare('log1p', 'float', 't', (self,), None)
+    out = wrap(backend.log1p(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = Log1pBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def log1p_(self):
+    """In-place form of :func:`log1p`: write the result into ``self`` and return it."""
+    check_inplace(self, 'log1p_', (self,))
+    out = log1p(self)
+    return commit_inplace(self, out, 'log1p_')
+
+
+def rsqrt(self):
+    """Return 1 / sqrt(self), elementwise."""
+    backend, (self_data,) = prepare('rsqrt', 'float', 't', (self,), None)
+    out = wrap(backend.rsqrt(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = RsqrtBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+    return out
+
+
+def rsqrt_(self):
+    """In-place form of :func:`rsqrt`: write the result into ``self`` and return it."""
+    check_inplace(self, 'rsqrt_', (self,))
+    out = rsqrt(self)
+    return commit_inplace(self, out, 'rsqrt_')
+
+
+def reciprocal(self):
+    """Return 1 / self, elementwise; integer inputs give a float result."""
+    backend, (self_data,) = prepare('reciprocal', 'float', 't', (self,), None)
+    out = wrap(backend.reciprocal(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = ReciprocalBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+    return out
+
+
+def reciprocal_(self):
+    """In-place form of :func:`reciprocal`: write the result into ``self`` and return it."""
+    check_inplace(self, 'reciprocal_', (self,))
+    out = reciprocal(self)
+    return commit_inplace(self, out, 'reciprocal_')
+
+
+def square(self):
+    """Return self * self, elementwise."""
+    backend, (self_data,) = prepare('square', 'promote', 't', (self,), None)
+    out = wrap(backend.square(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = SquareBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def square_(self):
+    """In-place form of :func:`square`: write the result into ``self`` and return it."""
+    check_inplace(self, 'square_', (self,))
+    out = square(self)
+    return commit_inplace(self, out, 'square_')
+
+
+def sin(self):
+    """Return the sine of self (radians), elementwise."""
+    backend, (self_data,) = prepare('sin', 'float', 't', (self,), None)
+    out = wrap(backend.sin(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = SinBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def sin_(self):
+    """In-place form of :func:`sin`: write the result into ``self`` and return it."""
+    check_inplace(self, 'sin_', (self,))
+    out = sin(self)
+    return commit_inplace(self, out, 'sin_')
+
+
+def cos(self):
+    """Return the cosine of self (radians), elementwise."""
+    backend, (self_data,) = prepare('cos', 'float', 't', (self,), None)
+    out = wrap(backend.cos(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = CosBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def cos_(self):
+    """In-place form of :func:`cos`: write the result into ``self`` and return it."""
+    check_inplace(self, 'cos_', (self,))
+    out = cos(self)
+    return commit_inplace(self, out, 'cos_')
+
+
+def tan(self):
+    """Return the tangent of self (radians), elementwise."""
+    backend, (self_data,) = prepare('tan', 'float', 't', (self,), None)
+    out = wrap(backend.tan(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = TanBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+    return out
+
+
+def tan_(self):
+    """In-place form of :func:`tan`: write the result into ``self`` and return it."""
+    check_inplace(self, 'tan_', (self,))
+    out = tan(self)
+    return commit_inplace(self, out, 'tan_')
+
+
+def asin(self):
+    """Return the arcsine of self, elementwise; NaN outside [-1, 1]."""
+    backend, (self_data,) = prepare('asin', 'float', 't', (self,), None)
+    out = wrap(backend.asin(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = AsinBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def asin_(self):
+    """In-place form of :func:`asin`: write the result into ``self`` and return it."""
+    check_inplace(self, 'asin_', (self,))
+    out = asin(self)
+    return commit_inplace(self, out, 'asin_')
+
+
+def acos(self):
+    """Return the arccosine of self, elementwise; NaN outside [-1, 1]."""
+    backend, (self_data,) = prepare('acos', 'float', 't', (self,), None)
+    out = wrap(backend.acos(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = AcosBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def acos_(self):
+    """In-place form of :func:`acos`: write the result into ``self`` and return it."""
+    check_inplace(self, 'acos_', (self,))
+    out = acos(self)
+    return commit_inplace(self, out, 'acos_')
+
+
+def atan(self):
+    """Return the arctangent of self, elementwise."""
+    backend, (self_data,) = prepare('atan', 'float', 't', (self,), None)
+    out = wrap(backend.atan(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = AtanBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def atan_(self):
+    """In-place form of :func:`atan`: write the result into ``self`` and return it."""
+    check_inplace(self, 'atan_', (self,))
+    out = atan(self)
+    return commit_inplace(self, out, 'atan_')
+
+
+def sinh(self):
+    """Return the hyperbolic sine of self, elementwise."""
+    backend, (self_data,) = prepare('sinh', 'float', 't', (self,), None)
+    out = wrap(backend.sinh(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = SinhBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def sinh_(self):
+    """In-place form of :func:`sinh`: write the result into ``self`` and return it."""
+    check_inplace(self, 'sinh_', (self,))
+    out = sinh(self)
+    return commit_inplace(self, out, 'sinh_')
+
+
+def cosh(self):
+    """Return the hyperbolic cosine of self, elementwise."""
+    backend, (self_data,) = prepare('cosh', 'float', 't', (self,), None)
+    out = wrap(backend.cosh(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = CoshBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def cosh_(self):
+    """In-place form of :func:`cosh`: write the result into ``self`` and return it."""
+    check_inplace(self, 'cosh_', (self,))
+    out = cosh(self)
+    return commit_inplace(self, out, 'cosh_')
+
+
+def erf(self):
+    """Return the error function of self, elementwise."""
+    backend, (self_data,) = prepare('erf', 'float', 't', (self,), None)
+    out = wrap(backend.erf(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = ErfBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def erf_(self):
+    """In-place form of :func:`erf`: write the result into ``self`` and return it."""
+    check_inplace(self, 'erf_', (self,))
+    out = erf(self)
+    return commit_inplace(self, out, 'erf_')
+
+
+def atan2(self, other):
+    """Return the angle of the point (other, self) in radians, elementwise with broadcasting."""
+    backend, (self_data, other_data) = prepare('atan2', 'float', 'tt', (self, other), None)
+    check_broadcast('atan2', self_data, other_data)
+    out = wrap(backend.atan2(self_data, other_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
+        node = Atan2Backward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self), edge_of(other))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node.other = SavedTensor(other)
+        node.other_meta = meta_of(other)
+        if next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+        node.self_meta = meta_of(self)
+    return out
+
+
+def atan2_(self, other):
+    """In-place form of :func:`atan2`: write the result into ``self`` and return it."""
+    check_inplace(self, 'atan2_', (self, other))
+    out = atan2(self, other)
+    return commit_inplace(self, out, 'atan2_')
+
+
+def leaky_relu(self, negative_slope=0.01):
+    """Return self where self > 0 and self * negative_slope elsewhere."""
+    negative_slope = scalar_arg(negative_slope, 'leaky_relu', 'negative_slope')
+    backend, (self_data,) = prepare('leaky_relu', 'promote', 't', (self,), None)
+    out = wrap(backend.leaky_relu(self_data, negative_slope), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = LeakyReluBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.negative_slope = negative_slope
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def leaky_relu_(self, negative_slope=0.01):
+    """In-place form of :func:`leaky_relu`: write the result into ``self`` and return it."""
+    check_inplace(self, 'leaky_relu_', (self,))
+    out = leaky_relu(self, negative_slope)
+    return commit_inplace(self, out, 'leaky_relu_')
+
+
+def elu(self, alpha=1.0):
+    """Return self where self > 0 and alpha * (exp(self) - 1) elsewhere."""
+    alpha = scalar_arg(alpha, 'elu', 'alpha')
+    backend, (self_data,) = prepare('elu', 'promote', 't', (self,), None)
+    out = wrap(backend.elu(self_data, alpha), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = EluBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.alpha = alpha
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def elu_(self, alpha=1.0):
+    """In-place form of :func:`elu`: write the result into ``self`` and return it."""
+    check_inplace(self, 'elu_', (self,))
+    out = elu(self, alpha)
+    return commit_inplace(self, out, 'elu_')
+
+
+def gelu(self, *, approximate='none'):
+    """Return self * Phi(self), where Phi is the standard normal CDF.
+
+    ``approximate='tanh'`` uses 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3))).
+    """
+    return _py_math_ops.gelu(self, approximate=approximate)
+
+
+def _gelu(self, approximate):
+    """Return gelu(self) for an approximate mode that gelu has checked."""
+    backend, (self_data,) = prepare('_gelu', 'promote', 't', (self,), None)
+    out = wrap(backend.gelu(self_data, approximate), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = GeluBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.approximate = approximate
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def silu(self):
+    """Return self * sigmoid(self), elementwise."""
+    backend, (self_data,) = prepare('silu', 'promote', 't', (self,), None)
+    out = wrap(backend.silu(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = SiluBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def silu_(self):
+    """In-place form of :func:`silu`: write the result into ``self`` and return it."""
+    check_inplace(self, 'silu_', (self,))
+    out = silu(self)
+    return commit_inplace(self, out, 'silu_')
+
+
+def softplus(self, beta=1, threshold=20):
+    """Return log(1 + exp(beta * self)) / beta, elementwise, computed without overflow.
+
+    Where beta * self > threshold the result is self itself.
+    """
+    beta = scalar_arg(beta, 'softplus', 'beta')
+    threshold = scalar_arg(threshold, 'softplus', 'threshold')
+    backend, (self_data,) = prepare('softplus', 'promote', 't', (self,), None)
+    out = wrap(backend.softplus(self_data, beta, threshold), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = SoftplusBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.beta = beta
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node.threshold = threshold
+    return out
+
+
+def floor(self):
+    """Return the largest integer not above each element; the gradient is zero."""
+    backend, (self_data,) = prepare('floor', 'promote', 't', (self,), None)
+    out = wrap(backend.floor(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = FloorBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+    return out
+
+
+def floor_(self):
+    """In-place form of :func:`floor`: write the result into ``self`` and return it."""
+    check_inplace(self, 'floor_', (self,))
+    out = floor(self)
+    return commit_inplace(self, out, 'floor_')
+
+
+def ceil(self):
+    """Return the smallest integer not below each element; the gradient is zero."""
+    backend, (self_data,) = prepare('ceil', 'promote', 't', (self,), None)
+    out = wrap(backend.ceil(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = CeilBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+    return out
+
+
+def ceil_(self):
+    """In-place form of :func:`ceil`: write the result into ``self`` and return it."""
+    check_inplace(self, 'ceil_', (self,))
+    out = ceil(self)
+    return commit_inplace(self, out, 'ceil_')
+
+
+def trunc(self):
+    """Return each element rounded toward zero; the gradient is zero."""
+    backend, (self_data,) = prepare('trunc', 'promote', 't', (self,), None)
+    out = wrap(backend.trunc(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = TruncBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+    return out
+
+
+def trunc_(self):
+    """In-place form of :func:`trunc`: write the result into ``self`` and return it."""
+    check_inplace(self, 'trunc_', (self,))
+    out = trunc(self)
+    return commit_inplace(self, out, 'trunc_')
+
+
+def round(self, *, decimals=0):
+    """Return each element rounded to decimals places, halves to even; the gradient is zero."""
+    check_int(decimals, 'round', 'decimals')
+    backend, (self_data,) = prepare('round', 'promote', 't', (self,), None)
+    out = wrap(backend.round(self_data, decimals), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = RoundBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+    return out
+
+
+def round_(self, *, decimals=0):
+    """In-place form of :func:`round`: write the result into ``self`` and return it."""
+    check_inplace(self, 'round_', (self,))
+    out = round(self, decimals=decimals)
+    return commit_inplace(self, out, 'round_')
+
+
+def frac(self):
+    """Return self - trunc(self), the fractional part with the sign of self."""
+    backend, (self_data,) = prepare('frac', 'promote', 't', (self,), None)
+    out = wrap(backend.frac(self_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = FracBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+    return out
+
+
+def frac_(self):
+    """In-place form of :func:`frac`: write the result into ``self`` and return it."""
+    check_inplace(self, 'frac_', (self,))
+    out = frac(self)
+    return commit_inplace(self, out, 'frac_')
+
+
+def clamp(self, min=None, max=None):
+    """Return self limited to [min, max]; min and max are numbers or tensors (broadcast), either may be None.
+
+    Where min > max every element becomes max.
+    """
+    return _py_math_ops.clamp(self, min, max)
+
+
+def clamp_(self, min=None, max=None):
+    """In-place form of :func:`clamp`: write the result into ``self`` and return it."""
+    check_inplace(self, 'clamp_', (self,))
+    out = clamp(self, min, max)
+    return commit_inplace(self, out, 'clamp_')
+
+
+def clip(self, min=None, max=None):
+    """An alias of clamp."""
+    return _py_math_ops.clamp(self, min, max)
+
+
+def clip_(self, min=None, max=None):
+    """In-place form of :func:`clip`: write the result into ``self`` and return it."""
+    check_inplace(self, 'clip_', (self,))
+    out = clip(self, min, max)
+    return commit_inplace(self, out, 'clip_')
+
+
+def clamp_min(self, min):
+    """Return max(self, min) elementwise; min is a number or a tensor."""
+    return _py_math_ops.clamp_min(self, min)
+
+
+def clamp_min_(self, min):
+    """In-place form of :func:`clamp_min`: write the result into ``self`` and return it."""
+    check_inplace(self, 'clamp_min_', (self,))
+    out = clamp_min(self, min)
+    return commit_inplace(self, out, 'clamp_min_')
+
+
+def clamp_max(self, max):
+    """Return min(self, max) elementwise; max is a number or a tensor."""
+    return _py_math_ops.clamp_max(self, max)
+
+
+def clamp_max_(self, max):
+    """In-place form of :func:`clamp_max`: write the result into ``self`` and return it."""
+    check_inplace(self, 'clamp_max_', (self,))
+    out = clamp_max(self, max)
+    return commit_inplace(self, out, 'clamp_max_')
+
+
+def _clamp_scalar(self, min, max):
+    """Return self limited to the number bounds min and max (either may be None)."""
+    min = scalar_arg(min, '_clamp_scalar', 'min')
+    max = scalar_arg(max, '_clamp_scalar', 'max')
+    backend, (self_data,) = prepare('_clamp_scalar', 'promote', 't', (self,), None)
+    out = wrap(backend.clamp(self_data, min, max), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = ClampBackward1()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.max = max
+        if next_functions[0][0] is not None:
+            node.min = min
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def _clamp_tensor(self, min, max):
+    """Return self limited to the tensor bounds min and max (either may be None), with broadcasting."""
+    backend, (self_data, min_data, max_data) = prepare('_clamp_tensor', 'promote', 'too', (self, min, max), None)
+    check_broadcast('_clamp_tensor', self_data, min_data, max_data)
+    out = wrap(backend.clamp(self_data, min_data, max_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or (min.__class__ is Tensor and min._requires_grad) or (max.__class__ is Tensor and max._requires_grad)):
+        node = ClampBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self), edge_maybe(min), edge_maybe(max))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node.max = save_maybe(max)
+        node.max_meta = meta_of(max)
+        if next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node.min = save_maybe(min)
+        node.min_meta = meta_of(min)
+        if next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+        node.self_meta = meta_of(self)
+    return out
+
+
+def rsub(self, other, *, alpha=1):
+    """Return other - alpha * self, elementwise with broadcasting."""
+    return sub(other, self, alpha=alpha)
+
+
+def remainder(self, other):
+    """Return self modulo other with the sign of other (Python's %), elementwise with broadcasting."""
+    backend, (self_data, other_data) = prepare('remainder', 'promote', 'ss', (self, other), None)
+    check_broadcast('remainder', self_data, other_data)
+    out = wrap(backend.remainder(self_data, other_data), backend)
+    if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
+        node = RemainderBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[1][0] is not None:
+            node.other = save_maybe(other)
+        node.other_meta = meta_of(other)
+        if next_functions[1][0] is not None:
+            node.self = save_maybe(self)
+        node.self_meta = meta_of(self)
+    return out
+
+
+def remainder_(self, other):
+    """In-place form of :func:`remainder`: write the result into ``self`` and return it."""
+    check_inplace(self, 'remainder_', (self, other))
+    out = remainder(self, other)
+    return commit_inplace(self, out, 'remainder_')
+
+
+def fmod(self, other):
+    """Return self modulo other with the sign of self (C's fmod), elementwise with broadcasting."""
+    backend, (self_data, other_data) = prepare('fmod', 'promote', 'ts', (self, other), None)
+    check_broadcast('fmod', self_data, other_data)
+    out = wrap(backend.fmod(self_data, other_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or (other.__class__ is Tensor and other._requires_grad)):
+        node = FmodBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self), edge_maybe(other))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[1][0] is not None:
+            node.other = save_maybe(other)
+        node.other_meta = meta_of(other)
+        if next_functions[1][0] is not None:
+            node.self = SavedTensor(self)
+        node.self_meta = meta_of(self)
+    return out
+
+
+def fmod_(self, other):
+    """In-place form of :func:`fmod`: write the result into ``self`` and return it."""
+    check_inplace(self, 'fmod_', (self, other))
+    out = fmod(self, other)
+    return commit_inplace(self, out, 'fmod_')
+
+
+def maximum(self, other):
+    """Return the larger of self and other, elementwise with broadcasting; ties split the gradient evenly."""
+    backend, (self_data, other_data) = prepare('maximum', 'promote', 'tt', (self, other), None)
+    check_broadcast('maximum', self_data, other_data)
+    out = wrap(backend.maximum(self_data, other_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
+        node = MaximumBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self), edge_of(other))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node.other = SavedTensor(other)
+        node.other_meta = meta_of(other)
+        if next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+        node.self_meta = meta_of(self)
+    return out
+
+
+def minimum(self, other):
+    """Return the smaller of self and other, elementwise with broadcasting; ties split the gradient evenly."""
+    backend, (self_data, other_data) = prepare('minimum', 'promote', 'tt', (self, other), None)
+    check_broadcast('minimum', self_data, other_data)
+    out = wrap(backend.minimum(self_data, other_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
+        node = MinimumBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self), edge_of(other))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node.other = SavedTensor(other)
+        node.other_meta = meta_of(other)
+        if next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+        node.self_meta = meta_of(self)
+    return out
+
+
+def lerp(self, end, weight):
+    """Return self + weight * (end - self), elementwise with broadcasting; weight is a number or a tensor."""
+    backend, (self_data, end_data, weight_data) = prepare('lerp', 'promote', 'tts', (self, end, weight), None)
+    check_broadcast('lerp', self_data, end_data, weight_data)
+    out = wrap(backend.lerp(self_data, end_data, weight_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or end._requires_grad or (weight.__class__ is Tensor and weight._requires_grad)):
+        node = LerpBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self), edge_of(end), edge_maybe(weight))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[2][0] is not None:
+            node.end = SavedTensor(end)
+        node.end_meta = meta_of(end)
+        if next_functions[2][0] is not None:
+            node.self = SavedTensor(self)
+        node.self_meta = meta_of(self)
+        if next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node.weight = save_maybe(weight)
+        node.weight_meta = meta_of(weight)
+    return out
+
+
+def lerp_(self, end, weight):
+    """In-place form of :func:`lerp`: write the result into ``self`` and return it."""
+    check_inplace(self, 'lerp_', (self, end, weight))
+    out = lerp(self, end, weight)
+    return commit_inplace(self, out, 'lerp_')
+
+
+def addcmul(self, tensor1, tensor2, *, value=1):
+    """Return self + value * tensor1 * tensor2, elementwise with broadcasting."""
+    return add(self, mul(tensor1, tensor2), alpha=value)
+
+
+def addcmul_(self, tensor1, tensor2, *, value=1):
+    """In-place form of :func:`addcmul`: write the result into ``self`` and return it."""
+    check_inplace(self, 'addcmul_', (self, tensor1, tensor2))
+    out = addcmul(self, tensor1, tensor2, value=value)
+    return commit_inplace(self, out, 'addcmul_')
+
+
+def addcdiv(self, tensor1, tensor2, *, value=1):
+    """Return self + value * tensor1 / tensor2, elementwise with broadcasting; integer tensor1 and tensor2 are rejected."""
+    return _py_math_ops.addcdiv(self, tensor1, tensor2, value=value)
+
+
+def addcdiv_(self, tensor1, tensor2, *, value=1):
+    """In-place form of :func:`addcdiv`: write the result into ``self`` and return it."""
+    check_inplace(self, 'addcdiv_', (self, tensor1, tensor2))
+    out = addcdiv(self, tensor1, tensor2, value=value)
+    return commit_inplace(self, out, 'addcdiv_')
+
+
+def logical_or(self, other):
+    """Return the elementwise logical OR of self and other, as a bool tensor."""
+    backend, (self_data, other_data) = prepare('logical_or', 'none', 'ts', (self, other), None)
+    check_broadcast('logical_or', self_data, other_data)
+    out = wrap(backend.logical_or(self_data, other_data), backend)
+    return out
+
+
+def logical_xor(self, other):
+    """Return the elementwise logical XOR of self and other, as a bool tensor."""
+    backend, (self_data, other_data) = prepare('logical_xor', 'none', 'ts', (self, other), None)
+    check_broadcast('logical_xor', self_data, other_data)
+    out = wrap(backend.logical_xor(self_data, other_data), backend)
+    return out
+
+
+def bitwise_and(self, other):
+    """Return the bitwise AND of bool or integer tensors (the & operator), elementwise with broadcasting."""
+    backend, (self_data, other_data) = prepare('bitwise_and', 'promote', 'ss', (self, other), None)
+    check_broadcast('bitwise_and', self_data, other_data)
+    out = wrap(backend.bitwise_and(self_data, other_data), backend)
+    return out
+
+
+def bitwise_and_(self, other):
+    """In-place form of :func:`bitwise_and`: write the result into ``self`` and return it."""
+    check_inplace(self, 'bitwise_and_', (self, other))
+    out = bitwise_and(self, other)
+    return commit_inplace(self, out, 'bitwise_and_')
+
+
+def bitwise_or(self, other):
+    """Return the bitwise OR of bool or integer tensors (the | operator), elementwise with broadcasting."""
+    backend, (self_data, other_data) = prepare('bitwise_or', 'promote', 'ss', (self, other), None)
+    check_broadcast('bitwise_or', self_data, other_data)
+    out = wrap(backend.bitwise_or(self_data, other_data), backend)
+    return out
+
+
+def bitwise_or_(self, other):
+    """In-place form of :func:`bitwise_or`: write the result into ``self`` and return it."""
+    check_inplace(self, 'bitwise_or_', (self, other))
+    out = bitwise_or(self, other)
+    return commit_inplace(self, out, 'bitwise_or_')
+
+
+def bitwise_xor(self, other):
+    """Return the bitwise XOR of bool or integer tensors (the ^ operator), elementwise with broadcasting."""
+    backend, (self_data, other_data) = prepare('bitwise_xor', 'promote', 'ss', (self, other), None)
+    check_broadcast('bitwise_xor', self_data, other_data)
+    out = wrap(backend.bitwise_xor(self_data, other_data), backend)
+    return out
+
+
+def bitwise_xor_(self, other):
+    """In-place form of :func:`bitwise_xor`: write the result into ``self`` and return it."""
+    check_inplace(self, 'bitwise_xor_', (self, other))
+    out = bitwise_xor(self, other)
+    return commit_inplace(self, out, 'bitwise_xor_')
+
+
+def bitwise_not(self):
+    """Return the bitwise NOT of a bool or integer tensor (the ~ operator); NOT for bools."""
+    backend, (self_data,) = prepare('bitwise_not', 'promote', 't', (self,), None)
+    out = wrap(backend.bitwise_not(self_data), backend)
+    return out
+
+
+def bitwise_not_(self):
+    """In-place form of :func:`bitwise_not`: write the result into ``self`` and return it."""
+    check_inplace(self, 'bitwise_not_', (self,))
+    out = bitwise_not(self)
+    return commit_inplace(self, out, 'bitwise_not_')
+
+
+def isnan(self):
+    """Return whether each element is NaN, as a bool tensor."""
+    backend, (self_data,) = prepare('isnan', 'none', 't', (self,), None)
+    out = wrap(backend.isnan(self_data), backend)
+    return out
+
+
+def isinf(self):
+    """Return whether each element is positive or negative infinity, as a bool tensor."""
+    backend, (self_data,) = prepare('isinf', 'none', 't', (self,), None)
+    out = wrap(backend.isinf(self_data), backend)
+    return out
+
+
+def isfinite(self):
+    """Return whether each element is finite (not NaN and not infinite), as a bool tensor."""
+    backend, (self_data,) = prepare('isfinite', 'none', 't', (self,), None)
+    out = wrap(backend.isfinite(self_data), backend)
+    return out
 
