@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._generated import _nodes  # noqa: F401  (import first: nodes and ops import each other)
 from ._generated import _bindings
+from ._runtime import _late_imports
 from ._tensor import Tensor
 
 
@@ -18,3 +19,4 @@ def bind_methods() -> None:
 
 
 bind_methods()
+_late_imports()

@@ -11,8 +11,8 @@ import heapq
 from typing import Iterable, Sequence
 
 from ._grad_mode import GRAD_STATE
-from ._node import AccumulateGrad, Node, edge
-from ._tensor import Tensor
+from ._node import HOOK_STATES, AccumulateGrad, Node, edge
+from ._tensor import Tensor, _wrap
 
 
 def _as_tensor_tuple(value, what: str) -> tuple:
@@ -219,13 +219,14 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
     captured = [None] * len(targets) if targets is not None else None
 
     # Step 3: run ready nodes, newest first, until the queue is empty.
+    heappush, heappop = heapq.heappush, heapq.heappop
     previous_mode = GRAD_STATE.enabled
     GRAD_STATE.enabled = create_graph
     try:
         ready = [(-node._seq, node) for node in root_nodes if deps.get(node, 0) == 0]
         heapq.heapify(ready)
         while ready:
-            _, node = heapq.heappop(ready)
+            node = heappop(ready)[1]
             grads = buffers.pop(node)
 
             if targets is not None:
@@ -237,7 +238,15 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                     continue
                 if node.next_functions and not any(n in needed for n, _ in node.next_functions):
                     continue
-            outputs = _apply_node(node, grads, retain_graph, hooks_done=targets is not None)
+
+            if HOOK_STATES and node in HOOK_STATES:
+                outputs = _apply_hooked_node(node, grads, hooks_done=targets is not None)
+            elif len(grads) == 1:
+                outputs = node.apply(grads) if grads[0] is not None else (None,) * len(node.next_functions)
+            else:
+                outputs = _apply_multi_output(node, grads)
+            if not retain_graph and node._saved_names:
+                node._release()
 
             for (next_node, input_nr), g in zip(node.next_functions, outputs):
                 if next_node is None:
@@ -248,18 +257,25 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                 if buffer is None:
                     buffer = buffers[next_node] = [None] * next_node.num_outputs
                 if g is not None:
-                    buffer[input_nr] = _add_grads(buffer[input_nr], g)
+                    previous = buffer[input_nr]
+                    buffer[input_nr] = g if previous is None else previous + g
                 remaining = deps[next_node] - 1
                 deps[next_node] = remaining
                 if remaining == 0:
-                    heapq.heappush(ready, (-next_node._seq, next_node))
+                    heappush(ready, (-next_node._seq, next_node))
     finally:
         GRAD_STATE.enabled = previous_mode
     return captured
 
 
+def _apply_multi_output(node: Node, grads: list) -> tuple:
+    if all(g is None for g in grads):
+        return (None,) * len(node.next_functions)
+    return node.apply(grads)
+
+
 def _run_tensor_pre_hooks(node: Node, grads: list) -> list:
-    state = getattr(node, "_hook_state", None)
+    state = HOOK_STATES.get(node) if HOOK_STATES else None
     if state is None:
         return grads
     for output_nr, hooks in state.tensor_pre_hooks.items():
@@ -292,29 +308,22 @@ def _checked_hook_result(result, grad, node: Node):
     return result
 
 
-def _apply_node(node: Node, grads: list, retain_graph: bool, hooks_done: bool) -> tuple:
-    """Run one node with its hooks, and free its saved tensors unless the graph is retained."""
-    state = getattr(node, "_hook_state", None)
-    if state is not None:
-        if not hooks_done:
-            grads = _run_tensor_pre_hooks(node, grads)
-        for hook in list(state.pre_hooks.values()):
-            result = hook(tuple(grads))
-            if result is not None:
-                grads = list(result)
+def _apply_hooked_node(node: Node, grads: list, hooks_done: bool) -> tuple:
+    """Run a node that has hooks: tensor pre-hooks, node pre-hooks, the node, node post-hooks."""
+    state = HOOK_STATES[node]
+    if not hooks_done:
+        grads = _run_tensor_pre_hooks(node, grads)
+    for hook in list(state.pre_hooks.values()):
+        result = hook(tuple(grads))
+        if result is not None:
+            grads = list(result)
 
-    if all(g is None for g in grads):
-        outputs = (None,) * len(node.next_functions)
-    else:
-        outputs = node.apply(grads)
+    outputs = _apply_multi_output(node, grads)
 
-    if state is not None and state.post_hooks:
-        for hook in list(state.post_hooks.values()):
-            result = hook(tuple(outputs), tuple(grads))
-            if result is not None:
-                outputs = tuple(result)
-    if not retain_graph:
-        node._release()
+    for hook in list(state.post_hooks.values()):
+        result = hook(tuple(outputs), tuple(grads))
+        if result is not None:
+            outputs = tuple(result)
     return outputs
 
 
@@ -329,7 +338,7 @@ def accumulate_into_leaf(variable: Tensor, g: Tensor) -> None:
 
     if variable._grad is None:
         # A fresh copy, because ``g`` may be shared with other leaves or with the caller.
-        variable._grad = g if GRAD_STATE.enabled else g.detach().clone()
+        variable._grad = g if GRAD_STATE.enabled else _wrap(g._backend.clone(g._data), g._backend)
     elif GRAD_STATE.enabled:
         variable._grad = variable._grad + g
     else:

@@ -7,6 +7,7 @@ import weakref
 from typing import Any, Callable
 
 from . import _dtype
+from ._tensor import Tensor, _wrap
 
 _sequence = itertools.count()
 
@@ -54,6 +55,10 @@ class _HookState:
         self.post_hooks: dict = {}
 
 
+#: Hook state of the nodes that have hooks; nodes without hooks pay nothing for them.
+HOOK_STATES: "weakref.WeakKeyDictionary[Node, _HookState]" = weakref.WeakKeyDictionary()
+
+
 class Node:
     """A step of the backward graph: maps gradients of its outputs to gradients of its inputs.
 
@@ -61,7 +66,7 @@ class Node:
     forward op, ``(None, 0)`` for inputs that need no gradient.
     """
 
-    __slots__ = ("next_functions", "_seq", "_hook_state", "__weakref__")
+    __slots__ = ("next_functions", "_seq", "__weakref__")
 
     #: How many outputs the forward op had.
     num_outputs = 1
@@ -96,9 +101,9 @@ class Node:
     # -- hooks -------------------------------------------------------------
 
     def _hooks(self) -> _HookState:
-        state = getattr(self, "_hook_state", None)
+        state = HOOK_STATES.get(self)
         if state is None:
-            state = self._hook_state = _HookState()
+            state = HOOK_STATES[self] = _HookState()
         return state
 
     def _tensor_pre_hooks_for(self, output_nr: int) -> dict:
@@ -130,9 +135,7 @@ class AccumulateGrad(Node):
         self.variable = variable
 
     def apply(self, grads: list) -> tuple:
-        from ._engine import accumulate_into_leaf
-
-        accumulate_into_leaf(self.variable, grads[0])
+        _engine.accumulate_into_leaf(self.variable, grads[0])
         return ()
 
 
@@ -161,15 +164,18 @@ NO_EDGE = (None, 0)
 
 def edge_maybe(value) -> tuple:
     """Return the edge of a Tensor, or ``(None, 0)`` for a Python scalar or None."""
-    from ._tensor import Tensor
-
-    return edge(value) if value.__class__ is Tensor else NO_EDGE
+    if value.__class__ is not Tensor:
+        return NO_EDGE
+    grad_fn = value._grad_fn
+    if grad_fn is not None:
+        return (grad_fn, value._output_nr)
+    if value._requires_grad:
+        return (grad_accumulator(value), 0)
+    return NO_EDGE
 
 
 def edges(*inputs) -> tuple:
     """Return the edges of ``inputs``; Python scalars and None get ``(None, 0)``."""
-    from ._tensor import Tensor
-
     return tuple(edge(t) if t.__class__ is Tensor else NO_EDGE for t in inputs)
 
 
@@ -186,11 +192,10 @@ class SavedTensor:
     its ``grad_fn``, so the node and its output do not reference each other.
     """
 
-    __slots__ = ("tensor", "version", "data", "backend", "counter", "output_nr", "requires_grad", "grad_fn_name")
+    __slots__ = ("tensor", "version", "data", "backend", "counter", "output_nr", "requires_grad", "grad_fn")
 
     def __init__(self, t, is_output: bool = False) -> None:
         self.version = t._version_counter[0]
-        self.grad_fn_name = None if t._grad_fn is None else t._grad_fn.name()
         if is_output:
             self.tensor = None
             self.data = t._data
@@ -201,6 +206,7 @@ class SavedTensor:
         else:
             self.tensor = t
             self.counter = t._version_counter
+            self.grad_fn = t._grad_fn  # for the error message, in case t's history is rebased later
 
     def unpack(self, node: Node):
         """Return the saved tensor, checking it was not modified in place since it was saved."""
@@ -212,8 +218,6 @@ class SavedTensor:
         t = self.tensor
         if t is not None:
             return t
-        from ._tensor import _wrap
-
         t = _wrap(self.data, self.backend)
         t._version_counter = counter
         if self.requires_grad:
@@ -225,7 +229,7 @@ class SavedTensor:
     def _raise_modified(self, node: Node) -> None:
         data = self.data if self.tensor is None else self.tensor._data
         owner = f"output {self.output_nr} of {node.name()}" if self.tensor is None else (
-            f"output {self.tensor._output_nr} of {self.grad_fn_name}" if self.grad_fn_name else "a leaf tensor"
+            f"output {self.tensor._output_nr} of {self.grad_fn.name()}" if self.grad_fn is not None else "a leaf tensor"
         )
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an inplace operation: "
@@ -239,3 +243,6 @@ class SavedTensor:
         self.tensor = None
         self.data = None
         self.counter = None
+
+
+from . import _engine  # noqa: E402  (the engine imports this module)

@@ -13,8 +13,11 @@ from ._grad_mode import GRAD_STATE
 from ._node import SavedTensor
 from ._tensor import Tensor, _wrap_dim
 
+# Imported at the end of the module: the formula helpers import the generated ops, which import this module.
+_formula_helpers = None
+
 __all__ = [
-    "prepare", "check_broadcast", "make_view", "dims_arg", "dim_arg", "shape_arg", "int_list_arg",
+    "prepare", "prepare1", "prepare2", "check_broadcast", "make_view", "dims_arg", "dim_arg", "shape_arg", "int_list_arg",
     "dtype_arg", "check_bool", "check_int", "scalar_arg", "save_maybe", "meta_of", "shape_of",
     "fit", "unpack", "check_inplace", "commit_inplace", "broadcast_shapes",
 ]
@@ -65,6 +68,47 @@ def prepare(op: str, rule: str, kinds: str, args: tuple, dtype=None):
         if fast and (rule != "float" or np_dtype.kind == "f") and (rule != "accumulate" or np_dtype.kind == "f"):
             return backend, tuple(arg._data for arg in args)
     return _prepare_slow(op, rule, kinds, args, dtype)
+
+
+def prepare1(op: str, rule: str, x, dtype=None):
+    """Return ``(backend, array)`` for a one-tensor op; see :func:`prepare`."""
+    if x.__class__ is Tensor and dtype is None:
+        data = x._data
+        if data.dtype.kind == "f" or rule == "promote" or rule == "keep" or rule == "none" or rule == "bool":
+            return x._backend, data
+    backend, arrays = _prepare_slow(op, rule, "t", (x,), dtype)
+    return backend, arrays[0]
+
+
+def prepare2(op: str, rule: str, a, b, broadcast: bool):
+    """Return ``(backend, a_array, b_array)`` for a two-operand op; see :func:`prepare`.
+
+    The fast paths cover two tensors of one dtype on one device, and a tensor
+    with a Python scalar that does not change its dtype (a float tensor with an
+    int or float, an integer tensor with an int).
+    """
+    a_cls = a.__class__
+    b_cls = b.__class__
+    if a_cls is Tensor:
+        a_data = a._data
+        kind = a_data.dtype.kind
+        if b_cls is Tensor:
+            b_data = b._data
+            if a._backend is b._backend and a_data.dtype is b_data.dtype and (rule != "float" or kind == "f"):
+                if broadcast and a_data.shape != b_data.shape:
+                    broadcast_shapes(a_data.shape, b_data.shape)
+                return a._backend, a_data, b_data
+        elif (b_cls is float and kind == "f") or (b_cls is int and (kind == "f" or (kind in "iu" and rule != "float"))):
+            return a._backend, a_data, b
+    elif b_cls is Tensor:
+        b_data = b._data
+        kind = b_data.dtype.kind
+        if (a_cls is float and kind == "f") or (a_cls is int and (kind == "f" or (kind in "iu" and rule != "float"))):
+            return b._backend, a, b_data
+    backend, (a_data, b_data) = _prepare_slow(op, rule, "ss", (a, b), None)
+    if broadcast:
+        check_broadcast(op, a_data, b_data)
+    return backend, a_data, b_data
 
 
 def _prepare_slow(op: str, rule: str, kinds: str, args: tuple, dtype):
@@ -231,11 +275,18 @@ def save_maybe(value):
     return SavedTensor(value) if value.__class__ is Tensor else value
 
 
-def meta_of(value) -> tuple:
-    """Return ``(shape, numpy dtype)`` of a tensor argument, to fit its gradient; None for scalars."""
-    if value.__class__ is Tensor:
-        return (value._data.shape, value._data.dtype)
-    return None
+def meta_of(value, out: Tensor):
+    """Return ``(shape, numpy dtype)`` of a tensor input whose gradient must be fitted to it.
+
+    None when the input is a Python scalar, or has the output's shape and
+    dtype, so its gradient needs no fitting.
+    """
+    if value.__class__ is not Tensor:
+        return None
+    data, out_data = value._data, out._data
+    if data.shape == out_data.shape and data.dtype is out_data.dtype:
+        return None
+    return (data.shape, data.dtype)
 
 
 def shape_of(value) -> tuple:
@@ -255,9 +306,7 @@ def fit(grad, meta):
         return grad
     shape, np_dtype = meta
     if grad._data.shape != shape:
-        from ._formula_helpers import sum_to
-
-        grad = sum_to(grad, shape)
+        grad = _formula_helpers.sum_to(grad, shape)
     if grad._data.dtype != np_dtype:
         grad = grad.to(_dtype.FROM_NUMPY[np_dtype])
     return grad
@@ -350,3 +399,10 @@ def _rebind_saved_result(node, out: Tensor, self: Tensor) -> None:
             saved.data = self._data
             saved.counter = self._version_counter
             saved.version = self._version_counter[0]
+
+
+def _late_imports() -> None:
+    global _formula_helpers
+    from . import _formula_helpers as helpers
+
+    _formula_helpers = helpers

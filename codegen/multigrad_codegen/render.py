@@ -116,13 +116,24 @@ def render_primitive(op: Op) -> str:
                 lines.append(f"    {line}")
 
     # Unwrap tensors: check types and devices, apply the dtype rule.
-    names = _tuple([a.name for a in tensors])
     datas = [f"{a.name}_data" for a in tensors]
     kinds = "".join({"Tensor": "t", "Tensor?": "o", "Tensor|Scalar": "s"}[a.type] for a in tensors)
     dtype_arg = next((a.name for a in op.args if a.type == "dtype?"), "None")
-    lines.append(f"    backend, {_tuple(datas)} = prepare({op.name!r}, {op.dtype_rule!r}, {kinds!r}, {names}, {dtype_arg})")
-    if op.broadcast and len(tensors) > 1:
-        lines.append(f"    check_broadcast({op.name!r}, {', '.join(datas)})")
+    if len(tensors) == 1 and kinds == "t":
+        lines.append(f"    backend, {datas[0]} = prepare1({op.name!r}, {op.dtype_rule!r}, {tensors[0].name}, {dtype_arg})")
+    elif len(tensors) == 2 and dtype_arg == "None" and kinds in ("ss", "ts", "tt"):
+        broadcast = op.broadcast
+        lines.append(
+            f"    backend, {', '.join(datas)} = prepare2({op.name!r}, {op.dtype_rule!r}, "
+            f"{tensors[0].name}, {tensors[1].name}, {broadcast})"
+        )
+    else:
+        lines.append(
+            f"    backend, {_tuple(datas)} = prepare({op.name!r}, {op.dtype_rule!r}, {kinds!r}, "
+            f"{_tuple([a.name for a in tensors])}, {dtype_arg})"
+        )
+        if op.broadcast and len(tensors) > 1:
+            lines.append(f"    check_broadcast({op.name!r}, {', '.join(datas)})")
 
     kernel_args = []
     for arg in op.args:
@@ -170,7 +181,7 @@ def _saved_value(op: Op, saved_name: str) -> str:
     if base == "result":
         return f"out.{attr}"
     if attr == "meta":
-        return f"meta_of({base})"
+        return f"meta_of({base}, out)"
     if attr == "shape":
         return f"shape_of({base})"
     return f"{base}.{attr}"
@@ -235,10 +246,10 @@ def render_node(op: Op) -> str:
                 lines.append(f"            {saved_name} = unpack(node.{saved_name}, node)")
             elif not saved_name.endswith("_meta"):
                 lines.append(f"            {saved_name} = node.{saved_name}")
+        lines.append(f"            {var} = {formula}")
         if op.broadcast:
-            lines.append(f"            {var} = fit({formula}, node.{arg.name}_meta)")
-        else:
-            lines.append(f"            {var} = {formula}")
+            lines.append(f"            if node.{arg.name}_meta is not None:")
+            lines.append(f"                {var} = fit({var}, node.{arg.name}_meta)")
     lines.append(f"        return {_tuple(outs)}")
     return "\n".join(lines)
 
