@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from .._engine import backward, grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .._node import Node
 
-__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Node"]
+__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Node",
+           "GradcheckError", "gradcheck", "gradgradcheck"]
