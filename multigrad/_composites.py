@@ -232,3 +232,76 @@ def expand(self, *size):
             )
         target.append(s)
     return _expand(self, tuple(target))
+
+
+def matmul(self, other):
+    """Check the shapes with PyTorch's messages, then multiply with the ``_matmul`` primitive."""
+    from ._generated._ops import _matmul
+
+    _check_tensor(self, "matmul")
+    if not isinstance(other, Tensor):
+        raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    check_matmul_shapes(self._data.shape, other._data.shape)
+    return _matmul(self, other)
+
+
+def check_matmul_shapes(a: tuple, b: tuple) -> None:
+    """Raise PyTorch's error when shapes ``a`` and ``b`` cannot be multiplied by matmul.
+
+    PyTorch (2.x) words each failure in the terms of the kernel it dispatches to.
+    1-D @ 1-D is a dot product. A matrix @ 1-D is mv, and a 1-D or 2-D tensor @ 2-D is mm.
+    A batched tensor @ 1-D or 2-D folds its batch into rows first. The rest is bmm.
+    """
+    if len(a) == 0 or len(b) == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and {len(b)}D")
+    k = a[-1]
+    if len(a) == 1 and len(b) == 1:
+        if k != b[0]:
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{k}] and src [{b[0]}] to have the same number of "
+                f"elements, but got {k} and {b[0]} elements respectively"
+            )
+        return
+    rows = 1
+    for size in a[:-1]:
+        rows *= size
+    if len(b) == 1:
+        if k != b[0]:
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k}), vec ({b[0]})")
+        return
+    if len(b) == 2:
+        if k != b[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {b[0]}x{b[1]})")
+        return
+
+    from ._runtime import broadcast_shapes
+
+    batch = broadcast_shapes(tuple(a[:-2]), tuple(b[:-2]))
+    count = 1
+    for size in batch:
+        count *= size
+    if k != b[-2]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{count}, {k}] but got: [{count}, {b[-2]}]."
+        )
+
+
+def permute(self, *dims):
+    """Check ``dims`` with PyTorch's messages, then reorder with the ``_permute`` primitive."""
+    from ._generated._ops import _permute
+    from ._runtime import shape_arg
+    from ._tensor import _wrap_dim
+
+    _check_tensor(self, "permute")
+    dims = shape_arg(dims, "permute", "dims")
+    ndim = self._data.ndim
+    if len(dims) != ndim:
+        # PyTorch 2.x names the sparse_coo overload in this message even for dense tensors.
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+            f"desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to len(dims) = {len(dims)}"
+        )
+    dims = tuple(_wrap_dim(d, ndim) for d in dims)
+    if len(set(dims)) != ndim:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _permute(self, dims)

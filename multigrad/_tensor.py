@@ -202,7 +202,7 @@ class Tensor:
             )
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
-                f"Only Tensors of floating point dtype can require gradients, got {self.dtype!r}; "
+                f"only Tensors of floating point dtype can require gradients, got {self.dtype!r}; "
                 f"convert first, for example with .float()"
             )
         self._requires_grad = requires_grad

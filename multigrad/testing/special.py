@@ -57,6 +57,8 @@ def _unsafe_view(lib, x, shape):
 
 SPECIAL_OPS: dict[str, Through | Skip] = {
     "_mean": Through(lambda lib, x, dim=None, keepdim=False: lib.mean(x, dim, keepdim), "mean(x, dim, keepdim)"),
+    "_matmul": Through(lambda lib, a, b: lib.matmul(a, b), "matmul(a, b)"),
+    "_permute": Through(lambda lib, x, dims: x.permute(dims), "x.permute(dims)"),
     "_view": Through(lambda lib, x, shape: x.view(shape), "x.view(shape)"),
     "_unsafe_view": Through(_unsafe_view, "x.transpose(0, -1).reshape(shape)"),
     "_expand": Through(lambda lib, x, size: x.expand(size), "x.expand(size)"),
