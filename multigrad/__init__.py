@@ -23,6 +23,7 @@ from ._generated import _ops
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._tensor import Size, Tensor, device
 from . import autograd
+from ._serialization import load, save
 
 for _name in _FUNCTIONS:
     globals()[_name] = getattr(_ops, _name)
@@ -37,3 +38,17 @@ def is_tensor(obj) -> "builtins.bool":
 
 
 import builtins  # noqa: E402  (after the dtype names that shadow bool, float, int)
+
+
+# Imported on first use, so that `import multigrad` stays fast.
+_LAZY_SUBMODULES = ("nn", "optim", "utils", "datasets", "viz")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'multigrad' has no attribute {name!r}")

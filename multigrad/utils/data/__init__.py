@@ -1,0 +1,6 @@
+"""Datasets and batching: ``Dataset``, ``TensorDataset``, ``Subset``, ``DataLoader``, ``default_collate``."""
+
+from .dataloader import DataLoader, default_collate
+from .dataset import Dataset, Subset, TensorDataset
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "default_collate"]
