@@ -48,6 +48,17 @@ def get_backend(dev: "str | device | None" = None):
     return REGISTRY.get(dev.type, dev.index or 0)
 
 
+def _requires_grad(out: Tensor) -> Tensor:
+    """Make a new factory tensor require grad, with PyTorch's factory message for non-float dtypes."""
+    if out._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"Only Tensors of floating point dtype can require gradients, got {out.dtype!r}; "
+            "pass a floating dtype such as multigrad.float32"
+        )
+    out._requires_grad = True
+    return out
+
+
 def _infer_dtype(array: np.ndarray, data) -> _dtype.dtype:
     kind = array.dtype.kind
     if kind == "b":
@@ -94,7 +105,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
     backend = get_backend(device if device is not None else (data.device if isinstance(data, Tensor) else None))
     out = _wrap(backend.from_numpy(array), backend)
     if requires_grad:
-        out.requires_grad_(True)
+        _requires_grad(out)
     return out
 
 
@@ -129,7 +140,7 @@ def _finish(array: np.ndarray, device, requires_grad: bool) -> Tensor:
     backend = get_backend(device)
     out = _wrap(backend.from_numpy(array), backend)
     if requires_grad:
-        out.requires_grad_(True)
+        _requires_grad(out)
     return out
 
 
@@ -146,7 +157,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     backend = get_backend(device)
     out = _wrap(backend.full(size, fill_value, dtype.np), backend)
     if requires_grad:
-        out.requires_grad_(True)
+        _requires_grad(out)
     return out
 
 
@@ -155,7 +166,7 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     size = _size_args(size, "zeros")
     backend = get_backend(device)
     out = _wrap(backend.full(size, 0, _float_dtype(dtype).np), backend)
-    return out.requires_grad_(True) if requires_grad else out
+    return _requires_grad(out) if requires_grad else out
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -163,7 +174,7 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     size = _size_args(size, "ones")
     backend = get_backend(device)
     out = _wrap(backend.full(size, 1, _float_dtype(dtype).np), backend)
-    return out.requires_grad_(True) if requires_grad else out
+    return _requires_grad(out) if requires_grad else out
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -197,7 +208,7 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_gr
     dtype, dev = _like(input, dtype, device)
     backend = input._backend if device is None else get_backend(dev)
     out = _wrap(backend.full(input._data.shape, fill_value, dtype.np), backend)
-    return out.requires_grad_(True) if requires_grad else out
+    return _requires_grad(out) if requires_grad else out
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -355,5 +355,5 @@ def _accumulate_in_place(existing: Tensor, g: Tensor) -> Tensor:
         # A grad with history (from create_graph) must not be changed in place.
         return existing + g
     existing._backend.assign(existing._data, existing._backend.add(existing._data, g._data))
-    existing._version_counter[0] += 1
+    existing._version_counter[0] += 1  # not a user's change: no site is recorded
     return existing

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._grad_mode import GRAD_STATE
-from ._node import Node, _sequence, edge
-from ._runtime import broadcast_shapes, check_inplace
+from ._runtime import broadcast_shapes
 from ._tensor import Tensor, _wrap
 
 
@@ -137,29 +135,14 @@ def getitem(self: Tensor, index) -> Tensor:
     return _index_view(self, normalized)
 
 
-class CopySlices(Node):
-    """The history of a tensor after ``t[index] = value``: the untouched part flows to the old history."""
-
-    __slots__ = ("index", "base_shape", "base_dtype", "value_meta", "mask")
-    _saved_names = ()
-
-    def apply(node, grads):
-        from ._generated._ops import _index_gather, _index_view, mul
-        from ._runtime import fit
-
-        grad = grads[0]
-        grad_base = grad_value = None
-        if node.next_functions[0][0] is not None:
-            mask = _wrap(node.mask, grad._backend)
-            grad_base = mul(grad, mask)
-        if node.next_functions[1][0] is not None:
-            taken = _index_gather(grad, node.index) if node.index.advanced else _index_view(grad, node.index)
-            grad_value = fit(taken, node.value_meta)
-        return (grad_base, grad_value)
-
-
 def setitem(self: Tensor, index, value) -> None:
-    """Write ``value`` into ``self[index]`` in place, recording ``CopySlices`` when grad is needed."""
+    """Write ``value`` into ``self[index]`` in place.
+
+    Basic indices copy into the view ``self[index]``, so a recorded history
+    becomes ``CopySlices``; advanced indices run ``_index_put_`` on ``self``.
+    """
+    from ._generated._ops import _index_put_, _index_view
+
     if not isinstance(self, Tensor):
         raise TypeError(f"expected a Tensor, got {type(self).__name__}")
     normalized = normalize_index(self, index)
@@ -169,54 +152,29 @@ def setitem(self: Tensor, index, value) -> None:
     if isinstance(value, Tensor):
         if value._backend is not backend:
             raise RuntimeError(f"setitem: value is on device {value.device}, but the tensor is on {self.device}; move it with .to()")
-        if value._data.dtype.kind == "f" and self._data.dtype.kind in "iub" and False:
-            pass
-        value_data = value._data if value._data.dtype == self._data.dtype else backend.cast(value._data, self._data.dtype)
-    elif isinstance(value, (int, float, bool, np.number)):
-        value_data = value
-    else:
+    elif not isinstance(value, (int, float, bool, np.number)):
         try:
             array = np.asarray(value, dtype=self._data.dtype)
         except (TypeError, ValueError):
             raise TypeError(f"can't assign a {type(value).__name__} to a tensor; use a Tensor or a number") from None
-        value = None
-        value_data = backend.from_numpy(array)
+        value = _wrap(backend.from_numpy(array), backend)
 
     target_shape = backend.getitem(self._data, normalized.items).shape
-    if hasattr(value_data, "shape"):
+    if isinstance(value, Tensor):
         try:
-            broadcast = broadcast_shapes(target_shape, value_data.shape)
+            broadcast = broadcast_shapes(target_shape, value._data.shape)
         except RuntimeError:
             broadcast = None
         if broadcast != tuple(target_shape):
             raise RuntimeError(
-                f"shape mismatch: value tensor of shape {list(value_data.shape)} cannot be broadcast to indexing "
+                f"shape mismatch: value tensor of shape {list(value._data.shape)} cannot be broadcast to indexing "
                 f"result of shape {list(target_shape)}"
             )
 
-    value_tensor = value if isinstance(value, Tensor) else None
-    check_inplace(self, "setitem", (value_tensor,) if value_tensor is not None else ())
-    record = GRAD_STATE.enabled and (self._requires_grad or (value_tensor is not None and value_tensor._requires_grad))
-
-    node = None
-    if record:
-        node = CopySlices()
-        node._seq = next(_sequence)
-        node.next_functions = (edge(self), edge(value_tensor) if value_tensor is not None else (None, 0))
-        node.index = normalized
-        if node.next_functions[0][0] is not None:
-            mask = backend.full(self._data.shape, 1, self._data.dtype)
-            backend.setitem(mask, normalized.items, 0)
-            node.mask = mask
-        if value_tensor is not None:
-            node.value_meta = (value_tensor._data.shape, value_tensor._data.dtype)
-
-    backend.setitem(self._data, normalized.items, value_data)
-    self._version_counter[0] += 1
-    if node is not None:
-        self._grad_fn = node
-        self._output_nr = 0
-        self._requires_grad = True
+    if normalized.advanced:
+        _index_put_(self, normalized, value)
+    else:
+        _index_view(self, normalized).copy_(value)
 
 
 Tensor.__getitem__ = getitem

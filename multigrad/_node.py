@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import linecache
+import os
+import sys
 import weakref
 from typing import Any, Callable
 
@@ -10,6 +13,55 @@ from . import _dtype
 from ._tensor import Tensor, _wrap
 
 _sequence = itertools.count()
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_getframe = sys._getframe
+_internal_codes: dict = {}
+
+
+class _AnomalyState:
+    """Anomaly mode settings (process-wide, as PyTorch's)."""
+
+    enabled = False
+    check_nan = True
+
+
+ANOMALY = _AnomalyState()
+
+#: Forward tracebacks of nodes created in anomaly mode.
+ANOMALY_TRACES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def user_site(node=None):
+    """Return ``(code, line)`` of the innermost caller outside multigrad, for error messages.
+
+    Only the code object and the line are kept, never the frame, so recording
+    a site keeps no local variables alive. In anomaly mode the whole forward
+    traceback of ``node`` is recorded too.
+    """
+    frame = _getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        internal = _internal_codes.get(code)
+        if internal is None:
+            internal = _internal_codes[code] = code.co_filename.startswith(_PACKAGE_DIR)
+        if not internal:
+            if ANOMALY.enabled and node is not None:
+                import traceback
+
+                ANOMALY_TRACES[node] = traceback.format_stack(frame)
+            return (code, frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+def describe_site(site) -> str:
+    """Return ``file:line (`source`)`` for a site from :func:`user_site`."""
+    if site is None:
+        return "an unknown location"
+    code, line = site
+    source = linecache.getline(code.co_filename, line).strip()
+    return f"{code.co_filename}:{line}" + (f" (`{source}`)" if source else "")
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -66,7 +118,7 @@ class Node:
     forward op, ``(None, 0)`` for inputs that need no gradient.
     """
 
-    __slots__ = ("next_functions", "_seq", "__weakref__")
+    __slots__ = ("next_functions", "_seq", "_site", "__weakref__")
 
     #: How many outputs the forward op had.
     num_outputs = 1
@@ -231,12 +283,17 @@ class SavedTensor:
         owner = f"output {self.output_nr} of {node.name()}" if self.tensor is None else (
             f"output {self.tensor._output_nr} of {self.grad_fn.name()}" if self.grad_fn is not None else "a leaf tensor"
         )
+        saved_at = describe_site(getattr(node, "_site", None))
+        changed = self.counter[1] if len(self.counter) > 1 else None
+        changed_at = "an unknown location" if changed is None else f"{changed[2]} at {describe_site(changed[:2])}"
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an inplace operation: "
-            f"{describe_tensor(data.shape, data.dtype)}, which is {owner} and was saved by {node.name()}, "
-            f"is at version {self.counter[0]}; expected version {self.version} instead. "
-            "Hint: clone the tensor before modifying it in place (x = x.clone()), or use the out-of-place "
-            "form of the operation."
+            f"{describe_tensor(data.shape, data.dtype)}, which is {owner}, is at version {self.counter[0]}; "
+            f"expected version {self.version} instead.\n"
+            f"  saved for backward by {node.name()}, created at {saved_at}\n"
+            f"  last modified in place by {changed_at}\n"
+            "Fix: clone the tensor before the in-place change (x = x.clone()), or use the out-of-place "
+            "form of the in-place op (x = x.add(1) instead of x.add_(1))."
         )
 
     def release(self) -> None:

@@ -10,16 +10,17 @@ import numbers
 
 from . import _dtype
 from ._grad_mode import GRAD_STATE
-from ._node import SavedTensor
+from ._node import SavedTensor, describe_site, user_site
 from ._tensor import Tensor, _wrap_dim
+from ._views import make_view, multi_output_view_error, rebase_view
 
 # Imported at the end of the module: the formula helpers import the generated ops, which import this module.
 _formula_helpers = None
 
 __all__ = [
     "prepare", "prepare1", "prepare2", "check_broadcast", "make_view", "dims_arg", "dim_arg", "shape_arg", "int_list_arg",
-    "dtype_arg", "check_bool", "check_int", "scalar_arg", "save_maybe", "meta_of", "shape_of",
-    "fit", "unpack", "check_inplace", "commit_inplace", "broadcast_shapes",
+    "dtype_arg", "check_bool", "check_int", "scalar_arg", "save_maybe", "meta_of", "shape_of", "dtype_of",
+    "fit", "unpack", "check_inplace", "commit_inplace", "bump_version", "user_site", "broadcast_shapes",
 ]
 
 _DEFAULT_KIND = "f"
@@ -193,12 +194,6 @@ def check_broadcast(op: str, *arrays) -> None:
         shape = array.shape if shape is None else broadcast_shapes(shape, array.shape)
 
 
-def make_view(out: Tensor, base: Tensor) -> None:
-    """Mark ``out`` as a view of ``base``: shared version counter and ``_base``."""
-    out._version_counter = base._version_counter
-    out._base = base if base._base is None else base._base
-
-
 def dims_arg(dim, ndim: int, op: str) -> tuple:
     """Normalize ``dim`` (None, an int or a sequence) to a tuple of distinct non-negative dims; () means all."""
     if dim is None:
@@ -293,6 +288,11 @@ def shape_of(value) -> tuple:
     return value._data.shape if value.__class__ is Tensor else ()
 
 
+def dtype_of(value):
+    """Return a tensor argument's dtype, or None for a Python scalar."""
+    return value.dtype if isinstance(value, Tensor) else None
+
+
 def unpack(saved, node):
     """Return a saved value for a formula, unpacking saved tensors with their version check."""
     if saved.__class__ is SavedTensor:
@@ -314,6 +314,14 @@ def fit(grad, meta):
 
 # -- in-place ops ---------------------------------------------------------------
 
+def bump_version(t: Tensor, op: str) -> None:
+    """Count an in-place change of ``t`` and remember where the user made it."""
+    counter = t._version_counter
+    counter[0] += 1
+    site = user_site()
+    counter[1] = None if site is None else (site[0], site[1], op)
+
+
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 LEAF_VIEW_MESSAGE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -325,17 +333,16 @@ def check_inplace(self: Tensor, op: str, inputs: tuple) -> None:
     if not GRAD_STATE.enabled:
         return
     if self._requires_grad and self._grad_fn is None:
-        raise RuntimeError(LEAF_MESSAGE)
+        raise RuntimeError(f"{LEAF_MESSAGE} ({op} at {describe_site(user_site())})")
     base = self._base
     if base is None:
         return
     if base._requires_grad and base._grad_fn is None:
-        raise RuntimeError(LEAF_VIEW_MESSAGE)
-    if self._requires_grad or any(t.__class__ is Tensor and t._requires_grad for t in inputs):
-        raise NotImplementedError(
-            f"{op}(): in-place modification of a view of a tensor that requires grad is not supported yet; "
-            f"clone the view first (v = v.clone()) or modify the base tensor directly"
-        )
+        raise RuntimeError(f"{LEAF_VIEW_MESSAGE} ({op} at {describe_site(user_site())})")
+    if self._view_replay.__class__ is str and (
+        self._requires_grad or any(t.__class__ is Tensor and t._requires_grad for t in inputs)
+    ):
+        raise multi_output_view_error(self)
 
 
 def commit_inplace(self: Tensor, out: Tensor, op: str) -> Tensor:
@@ -357,13 +364,16 @@ def commit_inplace(self: Tensor, out: Tensor, op: str) -> Tensor:
 
     backend = self._backend
     backend.assign(self._data, out._data if out_dtype is self_dtype else backend.cast(out._data, self._data.dtype))
-    self._version_counter[0] += 1
+    bump_version(self, op)
 
     if node is not None:
-        # The in-place op's node becomes the history of ``self``.
-        self._grad_fn = node
-        self._output_nr = 0
-        self._requires_grad = True
+        if self._base is None:
+            # The in-place op's node becomes the history of ``self``.
+            self._grad_fn = node
+            self._output_nr = 0
+            self._requires_grad = True
+        else:
+            rebase_view(self, node)
         _rebind_saved_result(node, out, self)
     return self
 

@@ -105,8 +105,9 @@ class Tensor:
         "_grad_fn",          # the Node that produced this tensor, None for leaves
         "_output_nr",        # which output of _grad_fn this tensor is
         "_grad",
-        "_version_counter",  # a one-element list shared with views and detach()
+        "_version_counter",  # [version, site of the last in-place change], shared with views and detach()
         "_base",             # the tensor this one is a view of, or None
+        "_view_replay",      # for a view: the (op, args) chain that rebuilds it from _base
         "_hooks",            # list of grad hooks of a leaf, or None
         "_post_accumulate_hooks",
         "_retains_grad",
@@ -479,7 +480,7 @@ def _wrap(data: Any, backend) -> Tensor:
     t._grad_fn = None
     t._output_nr = 0
     t._grad = None
-    t._version_counter = [0]
+    t._version_counter = [0, None]
     t._base = None
     return t
 

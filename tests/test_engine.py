@@ -244,13 +244,6 @@ def test_setitem_on_plain_tensor_with_grad_value():
     assert v.grad.tolist() == [2.0, 4.0]
 
 
-def test_inplace_on_view_of_non_leaf_is_not_supported_yet():
-    b = leaf([1.0, 2.0]) * 2
-    with pytest.raises(NotImplementedError, match="view"):
-        b[0:1].mul_(2)
-    assert b._version == 0
-
-
 def test_inplace_on_view_of_leaf_raises():
     a = leaf([1.0, 2.0])
     with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an in-place operation."):

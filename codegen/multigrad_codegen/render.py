@@ -37,7 +37,7 @@ def _param_list(op: Op) -> str:
     parts = []
     keyword_marker_done = False
     for arg in op.args:
-        if arg.type == "int...":
+        if arg.type.endswith("..."):
             parts.append(f"*{arg.name}")
             keyword_marker_done = True
             continue
@@ -51,7 +51,7 @@ def _param_list(op: Op) -> str:
 def _call_list(op: Op) -> str:
     parts = []
     for arg in op.args:
-        if arg.type == "int...":
+        if arg.type.endswith("..."):
             parts.append(f"*{arg.name}")
         elif arg.keyword_only:
             parts.append(f"{arg.name}={arg.name}")
@@ -145,11 +145,12 @@ def render_primitive(op: Op) -> str:
             kernel_args.append(f"{arg.name}_data" if arg.is_tensor else arg.name)
     lines.append(f"    out = wrap(backend.{op.kernel}({', '.join(kernel_args)}), backend)")
     if op.view:
-        lines.append(f"    make_view(out, {first})")
+        view_args = [a.name for a in op.args if not a.is_tensor and a.type != "dtype?"]
+        lines.append(f"    make_view(out, {first}, {op.name}, {_tuple(view_args) if view_args else '()'})")
 
     if op.derivatives:
         lines.append(f"    if GRAD_STATE.enabled and ({_requires_expr(op)}):")
-        body = [f"node = {op.node_name}()", "node._seq = next(sequence)",
+        body = [f"node = {op.node_name}()", "node._seq = next(sequence)", "node._site = user_site(node)",
                 f"node.next_functions = next_functions = {_tuple([_edge_call(a) for a in tensors])}",
                 "out._grad_fn = node", "out._requires_grad = True"]
         index = {a.name: i for i, a in enumerate(tensors)}
@@ -184,6 +185,8 @@ def _saved_value(op: Op, saved_name: str) -> str:
         return f"meta_of({base}, out)"
     if attr == "shape":
         return f"shape_of({base})"
+    if attr == "dtype":
+        return f"dtype_of({base})"
     return f"{base}.{attr}"
 
 
@@ -351,22 +354,22 @@ def render_bindings(registry: Registry) -> str:
     for op in registry.ops:
         if op.operator:
             forward, reflected, inplace = OPERATOR_METHODS[op.operator]
-            operator_lines.append(f"    {forward!r}: {op.name},")
-            operator_lines.append(f"    {reflected!r}: lambda self, other: {op.name}(other, self),")
+            operator_lines.append(f"    {forward!r}: _ops.{op.name},")
+            operator_lines.append(f"    {reflected!r}: lambda self, other: _ops.{op.name}(other, self),")
             if inplace and "inplace" in op.variants:
-                operator_lines.append(f"    {inplace!r}: {op.name}_,")
+                operator_lines.append(f"    {inplace!r}: _ops.{op.name}_,")
         if op.name in UNARY_OPERATORS and "method" in op.variants:
-            operator_lines.append(f"    {UNARY_OPERATORS[op.name]!r}: {op.name},")
+            operator_lines.append(f"    {UNARY_OPERATORS[op.name]!r}: _ops.{op.name},")
         if op.name in COMPARISON_OPERATORS:
-            operator_lines.append(f"    {COMPARISON_OPERATORS[op.name]!r}: {op.name},")
+            operator_lines.append(f"    {COMPARISON_OPERATORS[op.name]!r}: _ops.{op.name},")
 
     parts = [HEADER, '"""Which ops are public functions, which are Tensor methods, and the Python operators."""', "",
-             "from multigrad._generated._ops import *  # noqa: F401,F403", "",
+             "from multigrad._generated import _ops", "",
              "#: Names exported as ``multigrad.<name>``.",
              "FUNCTIONS = ("]
     parts += [f"    {name!r}," for name in functions]
     parts += [")", "", "#: Tensor method name -> function.", "METHODS = {"]
-    parts += [f"    {m!r}: {f}," for m, f in methods]
+    parts += [f"    {m!r}: _ops.{f}," for m, f in methods]
     parts += ["}", "", "#: Python operator methods of Tensor.", "OPERATORS = {"]
     parts += operator_lines
     parts += ["}"]
