@@ -315,3 +315,50 @@ def roll_backward(grad, shifts, dims):
     from ._generated._ops import _roll
 
     return _roll(grad, tuple(-s for s in shifts), dims)
+
+
+# -- nn functional ------------------------------------------------------------------
+
+__all__ += ["log_clamped", "negate_pad", "embedding_backward_adjoint"]
+
+
+def log_clamped(x):
+    """Return log(x) clamped below at -100, as binary cross entropy computes it."""
+    from ._generated._ops import log
+
+    value = log(x)
+    return where(value < -100, -100.0, value)
+
+
+def negate_pad(pad):
+    """Return the pad list that undoes ``constant_pad_nd(x, pad)``: pads become crops and crops pads."""
+    return tuple(-p for p in pad)
+
+
+def embedding_backward_adjoint(grad, indices, padding_idx, scale_grad_by_freq):
+    """Return the gradient of ``embedding_dense_backward`` with respect to its grad_output.
+
+    Each position reads back the row it was added to, zero at ``padding_idx``
+    and divided by the row's count when ``scale_grad_by_freq``.
+
+    NOTE: PyTorch 2.x leaves out that division in its double backward, so with
+    ``scale_grad_by_freq`` the second derivative of a repeated row differs from
+    PyTorch's by the row's count; this one is the exact adjoint.
+    """
+    from ._generated._ops import embedding, reshape as reshape_op
+
+    rows = embedding(grad, indices)
+    if padding_idx >= 0:
+        keep = reshape_op(indices != padding_idx, tuple(indices._data.shape) + (1,))
+        rows = where(keep, rows, 0.0)
+    if scale_grad_by_freq:
+        import numpy as np
+
+        backend = indices._backend
+        flat = backend.to_numpy(indices._data).ravel()
+        counts = np.bincount(flat, minlength=grad._data.shape[0])[flat]
+        counts = counts.reshape(indices._data.shape + (1,)).astype(grad._data.dtype)
+        from ._tensor import _wrap
+
+        rows = rows / _wrap(backend.from_numpy(counts), backend)
+    return rows

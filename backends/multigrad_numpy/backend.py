@@ -12,12 +12,13 @@ from multigrad.backend import Backend
 
 from ._elementwise import ElementwiseKernels
 from ._linalg import LinalgKernels
+from ._nn import NnKernels
 from ._reductions import ReductionKernels
 from ._shape import ShapeKernels
 from ._util import _asarray, ndarray
 
 
-class NumpyBackend(ElementwiseKernels, ReductionKernels, LinalgKernels, ShapeKernels, Backend):
+class NumpyBackend(ElementwiseKernels, ReductionKernels, LinalgKernels, ShapeKernels, NnKernels, Backend):
     """Runs every kernel with NumPy on the host CPU."""
 
     type_name = "numpy"

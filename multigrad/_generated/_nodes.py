@@ -18,11 +18,15 @@ class AddBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            grad_self = fit(grad, node.self_meta)
+            grad_self = grad
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             alpha = node.alpha
-            grad_other = fit(grad if alpha == 1 else grad * alpha, node.other_meta)
+            grad_other = grad if alpha == 1 else grad * alpha
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
@@ -37,11 +41,15 @@ class SubBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            grad_self = fit(grad, node.self_meta)
+            grad_self = grad
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             alpha = node.alpha
-            grad_other = fit(-grad if alpha == 1 else grad * -alpha, node.other_meta)
+            grad_other = -grad if alpha == 1 else grad * -alpha
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
@@ -57,11 +65,15 @@ class MulBackward0(Node):
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
-            grad_self = fit(grad * other, node.self_meta)
+            grad_self = grad * other
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             self = unpack(node.self, node)
-            grad_other = fit(grad * self, node.other_meta)
+            grad_other = grad * self
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
@@ -77,12 +89,16 @@ class DivBackward0(Node):
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
-            grad_self = fit(grad / other, node.self_meta)
+            grad_self = grad / other
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_other = fit(-grad * self / (other * other), node.other_meta)
+            grad_other = -grad * self / (other * other)
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
@@ -97,10 +113,14 @@ class DivBackward1(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            grad_self = fit(zeros_like(grad), node.self_meta)
+            grad_self = zeros_like(grad)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
-            grad_other = fit(zeros_like(grad), node.other_meta)
+            grad_other = zeros_like(grad)
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
@@ -132,13 +152,17 @@ class PowBackward0(Node):
         if next_functions[0][0] is not None:
             exponent = unpack(node.exponent, node)
             self = unpack(node.self, node)
-            grad_self = fit(pow_backward_self(grad, self, exponent), node.self_meta)
+            grad_self = pow_backward_self(grad, self, exponent)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_exponent = None
         if next_functions[1][0] is not None:
             exponent = unpack(node.exponent, node)
             result = unpack(node.result, node)
             self = unpack(node.self, node)
-            grad_exponent = fit(pow_backward_exponent(grad, self, exponent, result), node.exponent_meta)
+            grad_exponent = pow_backward_exponent(grad, self, exponent, result)
+            if node.exponent_meta is not None:
+                grad_exponent = fit(grad_exponent, node.exponent_meta)
         return (grad_self, grad_exponent)
 
 
@@ -282,11 +306,15 @@ class WhereBackward0(Node):
         grad_self = None
         if next_functions[1][0] is not None:
             condition = unpack(node.condition, node)
-            grad_self = fit(where(condition, grad, 0.0), node.self_meta)
+            grad_self = where(condition, grad, 0.0)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[2][0] is not None:
             condition = unpack(node.condition, node)
-            grad_other = fit(where(condition, 0.0, grad), node.other_meta)
+            grad_other = where(condition, 0.0, grad)
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_condition, grad_self, grad_other)
 
 
@@ -327,7 +355,7 @@ class MeanBackward0(Node):
 
 
 class MatmulBackward0(Node):
-    """Backward of ``matmul``: self: matmul_backward(grad, self, other, 0); other: matmul_backward(grad, self, other, 1)."""
+    """Backward of ``_matmul``: self: matmul_backward(grad, self, other, 0); other: matmul_backward(grad, self, other, 1)."""
 
     __slots__ = ('other', 'self')
     _saved_names = ('other', 'self')
@@ -398,7 +426,7 @@ class TransposeBackward0(Node):
 
 
 class PermuteBackward0(Node):
-    """Backward of ``permute``: self: permute(grad, invert_permutation(dims))."""
+    """Backward of ``_permute``: self: _permute(grad, invert_permutation(dims))."""
 
     __slots__ = ('dims',)
     _saved_names = ()
@@ -409,7 +437,7 @@ class PermuteBackward0(Node):
         grad_self = None
         if next_functions[0][0] is not None:
             dims = node.dims
-            grad_self = permute(grad, invert_permutation(dims))
+            grad_self = _permute(grad, invert_permutation(dims))
         return (grad_self,)
 
 
@@ -463,21 +491,42 @@ class IndexBackward0(Node):
         return (grad_self,)
 
 
-class IndexBackwardBackward0(Node):
-    """Backward of ``_index_backward``: grad: take_index(grad, indices)."""
+class IndexPutBackward0(Node):
+    """Backward of ``_index_put``: self: _index_put(grad, indices, 0.0); values: sum_to(take_index(grad, indices), values.shape).to(values.dtype)."""
 
-    __slots__ = ('grad', 'indices')
-    _saved_names = ('grad',)
+    __slots__ = ('indices', 'values_dtype', 'values_shape')
+    _saved_names = ()
 
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
-        grad_grad = None
+        grad_self = None
         if next_functions[0][0] is not None:
-            grad = unpack(node.grad, node)
             indices = node.indices
-            grad_grad = take_index(grad, indices)
-        return (grad_grad,)
+            grad_self = _index_put(grad, indices, 0.0)
+        grad_values = None
+        if next_functions[1][0] is not None:
+            indices = node.indices
+            values_dtype = node.values_dtype
+            values_shape = node.values_shape
+            grad_values = sum_to(take_index(grad, indices), values_shape).to(values_dtype)
+        return (grad_self, grad_values)
+
+
+class IndexBackwardBackward0(Node):
+    """Backward of ``_index_backward``: grad_output: take_index(grad, indices)."""
+
+    __slots__ = ('indices',)
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_grad_output = None
+        if next_functions[0][0] is not None:
+            indices = node.indices
+            grad_grad_output = take_index(grad, indices)
+        return (grad_grad_output,)
 
 
 class CloneBackward0(Node):
@@ -506,10 +555,14 @@ class CopyBackwards(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            grad_self = fit(zeros_like(grad), node.self_meta)
+            grad_self = zeros_like(grad)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_src = None
         if next_functions[1][0] is not None:
-            grad_src = fit(grad, node.src_meta)
+            grad_src = grad
+            if node.src_meta is not None:
+                grad_src = fit(grad_src, node.src_meta)
         return (grad_self, grad_src)
 
 
@@ -813,12 +866,16 @@ class Atan2Backward0(Node):
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_self = fit(grad * other / (self * self + other * other), node.self_meta)
+            grad_self = grad * other / (self * self + other * other)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_other = fit(-grad * self / (self * self + other * other), node.other_meta)
+            grad_other = -grad * self / (self * self + other * other)
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
@@ -1014,19 +1071,25 @@ class ClampBackward0(Node):
             max = unpack(node.max, node)
             min = unpack(node.min, node)
             self = unpack(node.self, node)
-            grad_self = fit(clamp_tensor_backward(grad, self, min, max, 0), node.self_meta)
+            grad_self = clamp_tensor_backward(grad, self, min, max, 0)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_min = None
         if next_functions[1][0] is not None:
             max = unpack(node.max, node)
             min = unpack(node.min, node)
             self = unpack(node.self, node)
-            grad_min = fit(clamp_tensor_backward(grad, self, min, max, 1), node.min_meta)
+            grad_min = clamp_tensor_backward(grad, self, min, max, 1)
+            if node.min_meta is not None:
+                grad_min = fit(grad_min, node.min_meta)
         grad_max = None
         if next_functions[2][0] is not None:
             max = unpack(node.max, node)
             min = unpack(node.min, node)
             self = unpack(node.self, node)
-            grad_max = fit(clamp_tensor_backward(grad, self, min, max, 2), node.max_meta)
+            grad_max = clamp_tensor_backward(grad, self, min, max, 2)
+            if node.max_meta is not None:
+                grad_max = fit(grad_max, node.max_meta)
         return (grad_self, grad_min, grad_max)
 
 
@@ -1041,12 +1104,16 @@ class RemainderBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            grad_self = fit(grad, node.self_meta)
+            grad_self = grad
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_other = fit(-grad * div_rounding(self, other, 'floor'), node.other_meta)
+            grad_other = -grad * div_rounding(self, other, 'floor')
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
@@ -1061,12 +1128,16 @@ class FmodBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            grad_self = fit(grad, node.self_meta)
+            grad_self = grad
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_other = fit(-grad * div_rounding(self, other, 'trunc'), node.other_meta)
+            grad_other = -grad * div_rounding(self, other, 'trunc')
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
@@ -1083,12 +1154,16 @@ class MaximumBackward0(Node):
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_self = fit(where(self == other, grad / 2, where(self > other, grad, 0.0)), node.self_meta)
+            grad_self = where(self == other, grad / 2, where(self > other, grad, 0.0))
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_other = fit(where(self == other, grad / 2, where(other > self, grad, 0.0)), node.other_meta)
+            grad_other = where(self == other, grad / 2, where(other > self, grad, 0.0))
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
@@ -1105,12 +1180,16 @@ class MinimumBackward0(Node):
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_self = fit(where(self == other, grad / 2, where(self < other, grad, 0.0)), node.self_meta)
+            grad_self = where(self == other, grad / 2, where(self < other, grad, 0.0))
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_other = fit(where(self == other, grad / 2, where(other < self, grad, 0.0)), node.other_meta)
+            grad_other = where(self == other, grad / 2, where(other < self, grad, 0.0))
+            if node.other_meta is not None:
+                grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
@@ -1126,35 +1205,601 @@ class LerpBackward0(Node):
         grad_self = None
         if next_functions[0][0] is not None:
             weight = unpack(node.weight, node)
-            grad_self = fit(grad * (1 - weight), node.self_meta)
+            grad_self = grad * (1 - weight)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         grad_end = None
         if next_functions[1][0] is not None:
             weight = unpack(node.weight, node)
-            grad_end = fit(grad * weight, node.end_meta)
+            grad_end = grad * weight
+            if node.end_meta is not None:
+                grad_end = fit(grad_end, node.end_meta)
         grad_weight = None
         if next_functions[2][0] is not None:
             end = unpack(node.end, node)
             self = unpack(node.self, node)
-            grad_weight = fit(grad * (end - self), node.weight_meta)
+            grad_weight = grad * (end - self)
+            if node.weight_meta is not None:
+                grad_weight = fit(grad_weight, node.weight_meta)
         return (grad_self, grad_end, grad_weight)
+
+
+class ProdBackward0(Node):
+    """Backward of ``prod``: self: prod_backward(grad, self, result, dim, keepdim)."""
+
+    __slots__ = ('dim', 'keepdim', 'result', 'self')
+    _saved_names = ('result', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            keepdim = node.keepdim
+            result = unpack(node.result, node)
+            self = unpack(node.self, node)
+            grad_self = prod_backward(grad, self, result, dim, keepdim)
+        return (grad_self,)
+
+
+class AmaxBackward0(Node):
+    """Backward of ``_amax``: self: amax_backward(grad, self, result, dim, keepdim)."""
+
+    __slots__ = ('dim', 'keepdim', 'result', 'self')
+    _saved_names = ('result', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            keepdim = node.keepdim
+            result = unpack(node.result, node)
+            self = unpack(node.self, node)
+            grad_self = amax_backward(grad, self, result, dim, keepdim)
+        return (grad_self,)
+
+
+class AminBackward0(Node):
+    """Backward of ``_amin``: self: amax_backward(grad, self, result, dim, keepdim)."""
+
+    __slots__ = ('dim', 'keepdim', 'result', 'self')
+    _saved_names = ('result', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            keepdim = node.keepdim
+            result = unpack(node.result, node)
+            self = unpack(node.self, node)
+            grad_self = amax_backward(grad, self, result, dim, keepdim)
+        return (grad_self,)
+
+
+class NormBackward1(Node):
+    """Backward of ``_norm``: self: norm_backward(grad, self, p, result, dim, keepdim)."""
+
+    __slots__ = ('dim', 'keepdim', 'p', 'result', 'self')
+    _saved_names = ('result', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            keepdim = node.keepdim
+            p = node.p
+            result = unpack(node.result, node)
+            self = unpack(node.self, node)
+            grad_self = norm_backward(grad, self, p, result, dim, keepdim)
+        return (grad_self,)
+
+
+class CumsumBackward0(Node):
+    """Backward of ``cumsum``: self: cumsum_backward(grad, dim)."""
+
+    __slots__ = ('dim',)
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            grad_self = cumsum_backward(grad, dim)
+        return (grad_self,)
+
+
+class CumprodBackward0(Node):
+    """Backward of ``cumprod``: self: cumprod_backward(grad, self, result, dim)."""
+
+    __slots__ = ('dim', 'result', 'self')
+    _saved_names = ('result', 'self')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            result = unpack(node.result, node)
+            self = unpack(node.self, node)
+            grad_self = cumprod_backward(grad, self, result, dim)
+        return (grad_self,)
+
+
+class SoftmaxBackward0(Node):
+    """Backward of ``_softmax``: input: result * (grad - sum(grad * result, dim, True))."""
+
+    __slots__ = ('dim', 'result')
+    _saved_names = ('result',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            result = unpack(node.result, node)
+            grad_input = result * (grad - sum(grad * result, dim, True))
+        return (grad_input,)
+
+
+class LogSoftmaxBackward0(Node):
+    """Backward of ``_log_softmax``: input: grad - exp(result) * sum(grad, dim, True)."""
+
+    __slots__ = ('dim', 'result')
+    _saved_names = ('result',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            result = unpack(node.result, node)
+            grad_input = grad - exp(result) * sum(grad, dim, True)
+        return (grad_input,)
+
+
+class LogSigmoidBackward0(Node):
+    """Backward of ``log_sigmoid``: input: grad * sigmoid(-input)."""
+
+    __slots__ = ('input',)
+    _saved_names = ('input',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            input = unpack(node.input, node)
+            grad_input = grad * sigmoid(-input)
+        return (grad_input,)
+
+
+class BinaryCrossEntropyBackward0(Node):
+    """Backward of ``_binary_cross_entropy``: input: grad * (input - target) / where((1 - input) * input < 1e-12, 1e-12, (1 - input) * input); target: grad * (log_clamped(1 - input) - log_clamped(input))."""
+
+    __slots__ = ('input', 'target')
+    _saved_names = ('input', 'target')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            input = unpack(node.input, node)
+            target = unpack(node.target, node)
+            grad_input = grad * (input - target) / where((1 - input) * input < 1e-12, 1e-12, (1 - input) * input)
+        grad_target = None
+        if next_functions[1][0] is not None:
+            input = unpack(node.input, node)
+            grad_target = grad * (log_clamped(1 - input) - log_clamped(input))
+        return (grad_input, grad_target)
+
+
+class ConstantPadNdBackward0(Node):
+    """Backward of ``constant_pad_nd``: input: constant_pad_nd(grad, negate_pad(pad))."""
+
+    __slots__ = ('pad',)
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            pad = node.pad
+            grad_input = constant_pad_nd(grad, negate_pad(pad))
+        return (grad_input,)
+
+
+class ConvolutionBackward0(Node):
+    """Backward of ``_conv_nd``: input: _conv_nd_backward_input(grad, weight, input.shape, stride, padding, dilation, groups); weight: _conv_nd_backward_weight(grad, input, weight.shape, stride, padding, dilation, groups)."""
+
+    __slots__ = ('dilation', 'groups', 'input', 'input_shape', 'padding', 'stride', 'weight', 'weight_shape')
+    _saved_names = ('input', 'weight')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            dilation = node.dilation
+            groups = node.groups
+            input_shape = node.input_shape
+            padding = node.padding
+            stride = node.stride
+            weight = unpack(node.weight, node)
+            grad_input = _conv_nd_backward_input(grad, weight, input_shape, stride, padding, dilation, groups)
+        grad_weight = None
+        if next_functions[1][0] is not None:
+            dilation = node.dilation
+            groups = node.groups
+            input = unpack(node.input, node)
+            padding = node.padding
+            stride = node.stride
+            weight_shape = node.weight_shape
+            grad_weight = _conv_nd_backward_weight(grad, input, weight_shape, stride, padding, dilation, groups)
+        return (grad_input, grad_weight)
+
+
+class ConvNdBackwardInputBackward0(Node):
+    """Backward of ``_conv_nd_backward_input``: grad_output: _conv_nd(grad, weight, stride, padding, dilation, groups); weight: _conv_nd_backward_weight(grad_output, grad, weight.shape, stride, padding, dilation, groups)."""
+
+    __slots__ = ('dilation', 'grad_output', 'groups', 'padding', 'stride', 'weight', 'weight_shape')
+    _saved_names = ('grad_output', 'weight')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_grad_output = None
+        if next_functions[0][0] is not None:
+            dilation = node.dilation
+            groups = node.groups
+            padding = node.padding
+            stride = node.stride
+            weight = unpack(node.weight, node)
+            grad_grad_output = _conv_nd(grad, weight, stride, padding, dilation, groups)
+        grad_weight = None
+        if next_functions[1][0] is not None:
+            dilation = node.dilation
+            grad_output = unpack(node.grad_output, node)
+            groups = node.groups
+            padding = node.padding
+            stride = node.stride
+            weight_shape = node.weight_shape
+            grad_weight = _conv_nd_backward_weight(grad_output, grad, weight_shape, stride, padding, dilation, groups)
+        return (grad_grad_output, grad_weight)
+
+
+class ConvNdBackwardWeightBackward0(Node):
+    """Backward of ``_conv_nd_backward_weight``: grad_output: _conv_nd(input, grad, stride, padding, dilation, groups); input: _conv_nd_backward_input(grad_output, grad, input.shape, stride, padding, dilation, groups)."""
+
+    __slots__ = ('dilation', 'grad_output', 'groups', 'input', 'input_shape', 'padding', 'stride')
+    _saved_names = ('grad_output', 'input')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_grad_output = None
+        if next_functions[0][0] is not None:
+            dilation = node.dilation
+            groups = node.groups
+            input = unpack(node.input, node)
+            padding = node.padding
+            stride = node.stride
+            grad_grad_output = _conv_nd(input, grad, stride, padding, dilation, groups)
+        grad_input = None
+        if next_functions[1][0] is not None:
+            dilation = node.dilation
+            grad_output = unpack(node.grad_output, node)
+            groups = node.groups
+            input_shape = node.input_shape
+            padding = node.padding
+            stride = node.stride
+            grad_input = _conv_nd_backward_input(grad_output, grad, input_shape, stride, padding, dilation, groups)
+        return (grad_grad_output, grad_input)
+
+
+class MaxPool2DWithIndicesBackward0(Node):
+    """Backward of ``_pool_gather``: input: _pool_scatter_add(grad, indices, input.shape)."""
+
+    __slots__ = ('indices', 'input_shape')
+    _saved_names = ('indices',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            indices = unpack(node.indices, node)
+            input_shape = node.input_shape
+            grad_input = _pool_scatter_add(grad, indices, input_shape)
+        grad_indices = None
+        return (grad_input, grad_indices)
+
+
+class PoolScatterAddBackward0(Node):
+    """Backward of ``_pool_scatter_add``: grad_output: _pool_gather(grad, indices)."""
+
+    __slots__ = ('indices',)
+    _saved_names = ('indices',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_grad_output = None
+        if next_functions[0][0] is not None:
+            indices = unpack(node.indices, node)
+            grad_grad_output = _pool_gather(grad, indices)
+        grad_indices = None
+        return (grad_grad_output, grad_indices)
+
+
+class EmbeddingBackward0(Node):
+    """Backward of ``embedding``: weight: embedding_dense_backward(grad, indices, weight.shape[0], padding_idx, scale_grad_by_freq)."""
+
+    __slots__ = ('indices', 'padding_idx', 'scale_grad_by_freq', 'weight_shape')
+    _saved_names = ('indices',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_weight = None
+        if next_functions[0][0] is not None:
+            indices = unpack(node.indices, node)
+            padding_idx = node.padding_idx
+            scale_grad_by_freq = node.scale_grad_by_freq
+            weight_shape = node.weight_shape
+            grad_weight = embedding_dense_backward(grad, indices, weight_shape[0], padding_idx, scale_grad_by_freq)
+        grad_indices = None
+        return (grad_weight, grad_indices)
+
+
+class EmbeddingDenseBackwardBackward0(Node):
+    """Backward of ``embedding_dense_backward``: grad_output: embedding_backward_adjoint(grad, indices, padding_idx, scale_grad_by_freq)."""
+
+    __slots__ = ('indices', 'padding_idx', 'scale_grad_by_freq')
+    _saved_names = ('indices',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_grad_output = None
+        if next_functions[0][0] is not None:
+            indices = unpack(node.indices, node)
+            padding_idx = node.padding_idx
+            scale_grad_by_freq = node.scale_grad_by_freq
+            grad_grad_output = embedding_backward_adjoint(grad, indices, padding_idx, scale_grad_by_freq)
+        grad_indices = None
+        return (grad_grad_output, grad_indices)
+
+
+class FlipBackward0(Node):
+    """Backward of ``_flip``: self: _flip(grad, dim)."""
+
+    __slots__ = ('dim',)
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            grad_self = _flip(grad, dim)
+        return (grad_self,)
+
+
+class RollBackward0(Node):
+    """Backward of ``_roll``: self: roll_backward(grad, shifts, dims)."""
+
+    __slots__ = ('dims', 'shifts')
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dims = node.dims
+            shifts = node.shifts
+            grad_self = roll_backward(grad, shifts, dims)
+        return (grad_self,)
+
+
+class GatherBackward0(Node):
+    """Backward of ``_gather``: self: gather_backward(grad, self.shape, dim, index)."""
+
+    __slots__ = ('dim', 'index', 'self_shape')
+    _saved_names = ('index',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            index = unpack(node.index, node)
+            self_shape = node.self_shape
+            grad_self = gather_backward(grad, self_shape, dim, index)
+        grad_index = None
+        return (grad_self, grad_index)
+
+
+class ScatterBackward0(Node):
+    """Backward of ``_scatter``: self: _scatter_value(grad, dim, index, 0); src: _gather(grad, dim, index)."""
+
+    __slots__ = ('dim', 'index')
+    _saved_names = ('index',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            index = unpack(node.index, node)
+            grad_self = _scatter_value(grad, dim, index, 0)
+        grad_index = None
+        grad_src = None
+        if next_functions[2][0] is not None:
+            dim = node.dim
+            index = unpack(node.index, node)
+            grad_src = _gather(grad, dim, index)
+        return (grad_self, grad_index, grad_src)
+
+
+class ScatterBackward1(Node):
+    """Backward of ``_scatter_value``: self: _scatter_value(grad, dim, index, 0)."""
+
+    __slots__ = ('dim', 'index')
+    _saved_names = ('index',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            index = unpack(node.index, node)
+            grad_self = _scatter_value(grad, dim, index, 0)
+        grad_index = None
+        return (grad_self, grad_index)
+
+
+class ScatterAddBackward0(Node):
+    """Backward of ``_scatter_add``: self: grad; src: _gather(grad, dim, index)."""
+
+    __slots__ = ('dim', 'index')
+    _saved_names = ('index',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = grad
+        grad_index = None
+        grad_src = None
+        if next_functions[2][0] is not None:
+            dim = node.dim
+            index = unpack(node.index, node)
+            grad_src = _gather(grad, dim, index)
+        return (grad_self, grad_index, grad_src)
+
+
+class DiagonalBackward0(Node):
+    """Backward of ``_diagonal``: self: _diagonal_backward(grad, self.shape, offset, dim1, dim2)."""
+
+    __slots__ = ('dim1', 'dim2', 'offset', 'self_shape')
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim1 = node.dim1
+            dim2 = node.dim2
+            offset = node.offset
+            self_shape = node.self_shape
+            grad_self = _diagonal_backward(grad, self_shape, offset, dim1, dim2)
+        return (grad_self,)
+
+
+class DiagonalBackwardBackward0(Node):
+    """Backward of ``_diagonal_backward``: grad: _diagonal(grad, offset, dim1, dim2)."""
+
+    __slots__ = ('dim1', 'dim2', 'grad', 'offset')
+    _saved_names = ('grad',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_grad = None
+        if next_functions[0][0] is not None:
+            dim1 = node.dim1
+            dim2 = node.dim2
+            grad = unpack(node.grad, node)
+            offset = node.offset
+            grad_grad = _diagonal(grad, offset, dim1, dim2)
+        return (grad_grad,)
+
+
+class TrilBackward0(Node):
+    """Backward of ``tril``: self: tril(grad, diagonal)."""
+
+    __slots__ = ('diagonal',)
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            diagonal = node.diagonal
+            grad_self = tril(grad, diagonal)
+        return (grad_self,)
+
+
+class TriuBackward0(Node):
+    """Backward of ``triu``: self: triu(grad, diagonal)."""
+
+    __slots__ = ('diagonal',)
+    _saved_names = ()
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            diagonal = node.diagonal
+            grad_self = triu(grad, diagonal)
+        return (grad_self,)
 
 
 # Formulas call the generated ops, which in turn create these nodes: import them last.
 from multigrad._formula_helpers import *  # noqa: E402,F401,F403
 from multigrad._generated._ops import (  # noqa: E402
+    _conv_nd,
+    _conv_nd_backward_input,
+    _conv_nd_backward_weight,
+    _diagonal,
+    _diagonal_backward,
+    _flip,
+    _gather,
     _index_backward,
+    _index_put,
+    _permute,
+    _pool_gather,
+    _pool_scatter_add,
+    _scatter_value,
+    constant_pad_nd,
     cos,
     cosh,
     div_rounding,
+    embedding_dense_backward,
     exp,
-    permute,
     reshape,
     sigmoid,
     sign,
     sin,
     sinh,
     sqrt,
+    sum,
     transpose,
+    tril,
+    triu,
     where,
     zeros_like,
 )

@@ -4,7 +4,14 @@
 """Op functions, one per entry of ops.yaml, plus in-place variants."""
 
 from multigrad import _composites
+import multigrad._index_ops as _py_index_ops
+import multigrad._linalg_ops as _py_linalg_ops
 import multigrad._math_ops as _py_math_ops
+import multigrad._nn_conv as _py_nn_conv
+import multigrad._nn_losses as _py_nn_losses
+import multigrad._nn_ops as _py_nn_ops
+import multigrad._reduction_ops as _py_reduction_ops
+import multigrad._shape_ops as _py_shape_ops
 from multigrad._grad_mode import GRAD_STATE
 from multigrad._node import SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe
 from multigrad._runtime import *  # noqa: F401,F403
@@ -36,6 +43,7 @@ from multigrad._generated._nodes import (
     ExpandBackward0,
     SliceBackward0,
     IndexBackward0,
+    IndexPutBackward0,
     IndexBackwardBackward0,
     CloneBackward0,
     CopyBackwards,
@@ -75,25 +83,53 @@ from multigrad._generated._nodes import (
     MaximumBackward0,
     MinimumBackward0,
     LerpBackward0,
+    ProdBackward0,
+    AmaxBackward0,
+    AminBackward0,
+    NormBackward1,
+    CumsumBackward0,
+    CumprodBackward0,
+    SoftmaxBackward0,
+    LogSoftmaxBackward0,
+    LogSigmoidBackward0,
+    BinaryCrossEntropyBackward0,
+    ConstantPadNdBackward0,
+    ConvolutionBackward0,
+    ConvNdBackwardInputBackward0,
+    ConvNdBackwardWeightBackward0,
+    MaxPool2DWithIndicesBackward0,
+    PoolScatterAddBackward0,
+    EmbeddingBackward0,
+    EmbeddingDenseBackwardBackward0,
+    FlipBackward0,
+    RollBackward0,
+    GatherBackward0,
+    ScatterBackward0,
+    ScatterBackward1,
+    ScatterAddBackward0,
+    DiagonalBackward0,
+    DiagonalBackwardBackward0,
+    TrilBackward0,
+    TriuBackward0,
 )
 
 
 def add(self, other, *, alpha=1):
     """Return self + alpha * other, elementwise with broadcasting."""
     alpha = scalar_arg(alpha, 'add', 'alpha')
-    backend, (self_data, other_data) = prepare('add', 'promote', 'ss', (self, other), None)
-    check_broadcast('add', self_data, other_data)
+    backend, self_data, other_data = prepare2('add', 'promote', self, other, True)
     out = wrap(backend.add(self_data, other_data, alpha), backend)
     if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
         node = AddBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.alpha = alpha
-        node.other_meta = meta_of(other)
-        node.self_meta = meta_of(self)
+        node.other_meta = meta_of(other, out)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -107,19 +143,19 @@ def add_(self, other, *, alpha=1):
 def sub(self, other, *, alpha=1):
     """Return self - alpha * other, elementwise with broadcasting."""
     alpha = scalar_arg(alpha, 'sub', 'alpha')
-    backend, (self_data, other_data) = prepare('sub', 'promote', 'ss', (self, other), None)
-    check_broadcast('sub', self_data, other_data)
+    backend, self_data, other_data = prepare2('sub', 'promote', self, other, True)
     out = wrap(backend.sub(self_data, other_data, alpha), backend)
     if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
         node = SubBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.alpha = alpha
-        node.other_meta = meta_of(other)
-        node.self_meta = meta_of(self)
+        node.other_meta = meta_of(other, out)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -132,21 +168,21 @@ def sub_(self, other, *, alpha=1):
 
 def mul(self, other):
     """Return self * other, elementwise with broadcasting."""
-    backend, (self_data, other_data) = prepare('mul', 'promote', 'ss', (self, other), None)
-    check_broadcast('mul', self_data, other_data)
+    backend, self_data, other_data = prepare2('mul', 'promote', self, other, True)
     out = wrap(backend.mul(self_data, other_data), backend)
     if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
         node = MulBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.other = save_maybe(other)
-        node.other_meta = meta_of(other)
+        node.other_meta = meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = save_maybe(self)
-        node.self_meta = meta_of(self)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -159,21 +195,21 @@ def mul_(self, other):
 
 def true_divide(self, other):
     """Return self / other with true division; integer inputs give a float result."""
-    backend, (self_data, other_data) = prepare('true_divide', 'float', 'ss', (self, other), None)
-    check_broadcast('true_divide', self_data, other_data)
+    backend, self_data, other_data = prepare2('true_divide', 'float', self, other, True)
     out = wrap(backend.true_divide(self_data, other_data), backend)
     if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
         node = DivBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.other = save_maybe(other)
-        node.other_meta = meta_of(other)
+        node.other_meta = meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = save_maybe(self)
-        node.self_meta = meta_of(self)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -195,27 +231,28 @@ def div_(self, other, *, rounding_mode=None):
 
 def div_rounding(self, other, rounding_mode):
     """Return self / other rounded by rounding_mode ('trunc' or 'floor'); the gradient is zero."""
-    backend, (self_data, other_data) = prepare('div_rounding', 'promote', 'ss', (self, other), None)
-    check_broadcast('div_rounding', self_data, other_data)
+    backend, self_data, other_data = prepare2('div_rounding', 'promote', self, other, True)
     out = wrap(backend.div_rounding(self_data, other_data, rounding_mode), backend)
     if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
         node = DivBackward1()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
-        node.other_meta = meta_of(other)
-        node.self_meta = meta_of(self)
+        node.other_meta = meta_of(other, out)
+        node.self_meta = meta_of(self, out)
     return out
 
 
 def neg(self):
     """Return -self."""
-    backend, (self_data,) = prepare('neg', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('neg', 'promote', self, None)
     out = wrap(backend.neg(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = NegBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -231,23 +268,23 @@ def neg_(self):
 
 def pow(self, exponent):
     """Return self raised to the power exponent, elementwise with broadcasting."""
-    backend, (self_data, exponent_data) = prepare('pow', 'promote', 'ss', (self, exponent), None)
-    check_broadcast('pow', self_data, exponent_data)
+    backend, self_data, exponent_data = prepare2('pow', 'promote', self, exponent, True)
     out = wrap(backend.pow(self_data, exponent_data), backend)
     if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (exponent.__class__ is Tensor and exponent._requires_grad)):
         node = PowBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_maybe(self), edge_maybe(exponent))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.exponent = save_maybe(exponent)
-        node.exponent_meta = meta_of(exponent)
+        node.exponent_meta = meta_of(exponent, out)
         if next_functions[1][0] is not None:
             node.result = SavedTensor(out, True)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = save_maybe(self)
-        node.self_meta = meta_of(self)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -260,11 +297,12 @@ def pow_(self, exponent):
 
 def exp(self):
     """Return e raised to self, elementwise."""
-    backend, (self_data,) = prepare('exp', 'float', 't', (self,), None)
+    backend, self_data = prepare1('exp', 'float', self, None)
     out = wrap(backend.exp(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ExpBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -282,11 +320,12 @@ def exp_(self):
 
 def log(self):
     """Return the natural logarithm of self, elementwise."""
-    backend, (self_data,) = prepare('log', 'float', 't', (self,), None)
+    backend, self_data = prepare1('log', 'float', self, None)
     out = wrap(backend.log(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = LogBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -304,11 +343,12 @@ def log_(self):
 
 def sqrt(self):
     """Return the square root of self, elementwise."""
-    backend, (self_data,) = prepare('sqrt', 'float', 't', (self,), None)
+    backend, self_data = prepare1('sqrt', 'float', self, None)
     out = wrap(backend.sqrt(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SqrtBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -326,11 +366,12 @@ def sqrt_(self):
 
 def abs(self):
     """Return the absolute value of self, elementwise."""
-    backend, (self_data,) = prepare('abs', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('abs', 'promote', self, None)
     out = wrap(backend.abs(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = AbsBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -348,11 +389,12 @@ def abs_(self):
 
 def sign(self):
     """Return -1, 0 or 1 by the sign of each element."""
-    backend, (self_data,) = prepare('sign', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('sign', 'promote', self, None)
     out = wrap(backend.sign(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SignBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -368,11 +410,12 @@ def sign_(self):
 
 def relu(self):
     """Return max(self, 0), elementwise."""
-    backend, (self_data,) = prepare('relu', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('relu', 'promote', self, None)
     out = wrap(backend.relu(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ReluBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -390,11 +433,12 @@ def relu_(self):
 
 def sigmoid(self):
     """Return 1 / (1 + exp(-self)), elementwise."""
-    backend, (self_data,) = prepare('sigmoid', 'float', 't', (self,), None)
+    backend, self_data = prepare1('sigmoid', 'float', self, None)
     out = wrap(backend.sigmoid(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SigmoidBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -412,11 +456,12 @@ def sigmoid_(self):
 
 def tanh(self):
     """Return the hyperbolic tangent of self, elementwise."""
-    backend, (self_data,) = prepare('tanh', 'float', 't', (self,), None)
+    backend, self_data = prepare1('tanh', 'float', self, None)
     out = wrap(backend.tanh(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TanhBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -434,8 +479,7 @@ def tanh_(self):
 
 def eq(self, other):
     """Return self == other elementwise, as a bool tensor."""
-    backend, (self_data, other_data) = prepare('eq', 'bool', 'ts', (self, other), None)
-    check_broadcast('eq', self_data, other_data)
+    backend, self_data, other_data = prepare2('eq', 'bool', self, other, True)
     out = wrap(backend.eq(self_data, other_data), backend)
     return out
 
@@ -449,8 +493,7 @@ def eq_(self, other):
 
 def ne(self, other):
     """Return self != other elementwise, as a bool tensor."""
-    backend, (self_data, other_data) = prepare('ne', 'bool', 'ts', (self, other), None)
-    check_broadcast('ne', self_data, other_data)
+    backend, self_data, other_data = prepare2('ne', 'bool', self, other, True)
     out = wrap(backend.ne(self_data, other_data), backend)
     return out
 
@@ -464,8 +507,7 @@ def ne_(self, other):
 
 def lt(self, other):
     """Return self < other elementwise, as a bool tensor."""
-    backend, (self_data, other_data) = prepare('lt', 'bool', 'ts', (self, other), None)
-    check_broadcast('lt', self_data, other_data)
+    backend, self_data, other_data = prepare2('lt', 'bool', self, other, True)
     out = wrap(backend.lt(self_data, other_data), backend)
     return out
 
@@ -479,8 +521,7 @@ def lt_(self, other):
 
 def le(self, other):
     """Return self <= other elementwise, as a bool tensor."""
-    backend, (self_data, other_data) = prepare('le', 'bool', 'ts', (self, other), None)
-    check_broadcast('le', self_data, other_data)
+    backend, self_data, other_data = prepare2('le', 'bool', self, other, True)
     out = wrap(backend.le(self_data, other_data), backend)
     return out
 
@@ -494,8 +535,7 @@ def le_(self, other):
 
 def gt(self, other):
     """Return self > other elementwise, as a bool tensor."""
-    backend, (self_data, other_data) = prepare('gt', 'bool', 'ts', (self, other), None)
-    check_broadcast('gt', self_data, other_data)
+    backend, self_data, other_data = prepare2('gt', 'bool', self, other, True)
     out = wrap(backend.gt(self_data, other_data), backend)
     return out
 
@@ -509,8 +549,7 @@ def gt_(self, other):
 
 def ge(self, other):
     """Return self >= other elementwise, as a bool tensor."""
-    backend, (self_data, other_data) = prepare('ge', 'bool', 'ts', (self, other), None)
-    check_broadcast('ge', self_data, other_data)
+    backend, self_data, other_data = prepare2('ge', 'bool', self, other, True)
     out = wrap(backend.ge(self_data, other_data), backend)
     return out
 
@@ -524,15 +563,14 @@ def ge_(self, other):
 
 def logical_and(self, other):
     """Return the elementwise logical AND of self and other, as a bool tensor."""
-    backend, (self_data, other_data) = prepare('logical_and', 'none', 'ts', (self, other), None)
-    check_broadcast('logical_and', self_data, other_data)
+    backend, self_data, other_data = prepare2('logical_and', 'none', self, other, True)
     out = wrap(backend.logical_and(self_data, other_data), backend)
     return out
 
 
 def logical_not(self):
     """Return the elementwise logical NOT of self, as a bool tensor."""
-    backend, (self_data,) = prepare('logical_not', 'none', 't', (self,), None)
+    backend, self_data = prepare1('logical_not', 'none', self, None)
     out = wrap(backend.logical_not(self_data), backend)
     return out
 
@@ -545,14 +583,15 @@ def where(condition, self, other):
     if GRAD_STATE.enabled and (condition._requires_grad or (self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
         node = WhereBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(condition), edge_maybe(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[2][0] is not None or next_functions[1][0] is not None:
             node.condition = SavedTensor(condition)
-        node.condition_meta = meta_of(condition)
-        node.other_meta = meta_of(other)
-        node.self_meta = meta_of(self)
+        node.condition_meta = meta_of(condition, out)
+        node.other_meta = meta_of(other, out)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -561,11 +600,12 @@ def sum(self, dim=None, keepdim=False, *, dtype=None):
     dim = dims_arg(dim, self._data.ndim, 'sum')
     check_bool(keepdim, 'sum', 'keepdim')
     dtype = dtype_arg(dtype)
-    backend, (self_data,) = prepare('sum', 'accumulate', 't', (self,), dtype)
+    backend, self_data = prepare1('sum', 'accumulate', self, dtype)
     out = wrap(backend.sum(self_data, dim, keepdim), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SumBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -586,11 +626,12 @@ def _mean(self, dim=None, keepdim=False):
     """Return the mean of a floating-point tensor over dim; see mean."""
     dim = dims_arg(dim, self._data.ndim, '_mean')
     check_bool(keepdim, '_mean', 'keepdim')
-    backend, (self_data,) = prepare('_mean', 'keep', 't', (self,), None)
+    backend, self_data = prepare1('_mean', 'keep', self, None)
     out = wrap(backend.mean(self_data, dim, keepdim), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = MeanBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -604,11 +645,17 @@ def _mean(self, dim=None, keepdim=False):
 
 def matmul(self, other):
     """Return the matrix product of self and other (1-D, 2-D or batched with broadcasting)."""
-    backend, (self_data, other_data) = prepare('matmul', 'promote', 'tt', (self, other), None)
+    return _composites.matmul(self, other)
+
+
+def _matmul(self, other):
+    """Return the matrix product of self and other, whose shapes matmul has checked."""
+    backend, self_data, other_data = prepare2('_matmul', 'promote', self, other, False)
     out = wrap(backend.matmul(self_data, other_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
         node = MatmulBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(other))
         out._grad_fn = node
         out._requires_grad = True
@@ -627,12 +674,13 @@ def view(self, *shape):
 def _view(self, shape):
     """Return a view of self with shape, which the caller has checked."""
     shape = int_list_arg(shape, '_view', 'shape')
-    backend, (self_data,) = prepare('_view', 'none', 't', (self,), None)
+    backend, self_data = prepare1('_view', 'none', self, None)
     out = wrap(backend.view(self_data, shape), backend)
-    make_view(out, self)
+    make_view(out, self, _view, (shape,))
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ViewBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -643,11 +691,12 @@ def _view(self, shape):
 def _unsafe_view(self, shape):
     """Return self, a fresh contiguous copy, with shape; not a view of anything the user holds."""
     shape = int_list_arg(shape, '_unsafe_view', 'shape')
-    backend, (self_data,) = prepare('_unsafe_view', 'none', 't', (self,), None)
+    backend, self_data = prepare1('_unsafe_view', 'none', self, None)
     out = wrap(backend.view(self_data, shape), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = UnsafeViewBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -669,12 +718,13 @@ def transpose(self, dim0, dim1):
     """Return a view with dimensions dim0 and dim1 swapped."""
     dim0 = dim_arg(dim0, self._data.ndim, 'transpose')
     dim1 = dim_arg(dim1, self._data.ndim, 'transpose')
-    backend, (self_data,) = prepare('transpose', 'none', 't', (self,), None)
+    backend, self_data = prepare1('transpose', 'none', self, None)
     out = wrap(backend.transpose(self_data, dim0, dim1), backend)
-    make_view(out, self)
+    make_view(out, self, transpose, (dim0, dim1))
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TransposeBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -691,14 +741,20 @@ def t(self):
 
 
 def permute(self, *dims):
-    """Return a view with the dimensions reordered as dims."""
-    dims = shape_arg(dims, 'permute', 'dims')
-    backend, (self_data,) = prepare('permute', 'none', 't', (self,), None)
+    """Return a view with the dimensions reordered as dims (negative dims count from the end)."""
+    return _composites.permute(self, *dims)
+
+
+def _permute(self, dims):
+    """Return a view of self with the dimensions reordered as dims, which permute has checked."""
+    dims = int_list_arg(dims, '_permute', 'dims')
+    backend, self_data = prepare1('_permute', 'none', self, None)
     out = wrap(backend.permute(self_data, dims), backend)
-    make_view(out, self)
+    make_view(out, self, _permute, (dims,))
     if GRAD_STATE.enabled and (self._requires_grad):
         node = PermuteBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -715,12 +771,13 @@ def expand(self, *size):
 def _expand(self, size):
     """Return a view of self broadcast to size, which the caller has checked."""
     size = int_list_arg(size, '_expand', 'size')
-    backend, (self_data,) = prepare('_expand', 'none', 't', (self,), None)
+    backend, self_data = prepare1('_expand', 'none', self, None)
     out = wrap(backend.expand(self_data, size), backend)
-    make_view(out, self)
+    make_view(out, self, _expand, (size,))
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ExpandBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -730,12 +787,13 @@ def _expand(self, size):
 
 def _index_view(self, indices):
     """Return the view self[indices] for basic indices (ints, slices, None, Ellipsis)."""
-    backend, (self_data,) = prepare('_index_view', 'none', 't', (self,), None)
+    backend, self_data = prepare1('_index_view', 'none', self, None)
     out = wrap(backend.getitem(self_data, indices.items), backend)
-    make_view(out, self)
+    make_view(out, self, _index_view, (indices,))
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SliceBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -747,11 +805,12 @@ def _index_view(self, indices):
 
 def _index_gather(self, indices):
     """Return the copy self[indices] for advanced indices (integer and bool tensors)."""
-    backend, (self_data,) = prepare('_index_gather', 'none', 't', (self,), None)
+    backend, self_data = prepare1('_index_gather', 'none', self, None)
     out = wrap(backend.getitem(self_data, indices.items), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = IndexBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -761,19 +820,43 @@ def _index_gather(self, indices):
     return out
 
 
-def _index_backward(grad, shape, indices):
-    """Return zeros of shape with grad added at indices (repeated indices accumulate)."""
-    shape = int_list_arg(shape, '_index_backward', 'shape')
-    backend, (grad_data,) = prepare('_index_backward', 'none', 't', (grad,), None)
-    out = wrap(backend.index_backward(grad_data, shape, indices.items), backend)
-    if GRAD_STATE.enabled and (grad._requires_grad):
-        node = IndexBackwardBackward0()
+def _index_put(self, indices, values):
+    """Return a copy of self with values written at advanced indices; self[mask] = x runs _index_put_."""
+    backend, self_data, values_data = prepare2('_index_put', 'none', self, values, False)
+    out = wrap(backend.index_put(self_data, indices.items, values_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or (values.__class__ is Tensor and values._requires_grad)):
+        node = IndexPutBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = (edge_of(grad),)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self), edge_maybe(values))
         out._grad_fn = node
         out._requires_grad = True
-        if next_functions[0][0] is not None:
-            node.grad = SavedTensor(grad)
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.indices = indices
+        node.values_dtype = dtype_of(values)
+        node.values_shape = shape_of(values)
+    return out
+
+
+def _index_put_(self, indices, values):
+    """In-place form of :func:`_index_put`: write the result into ``self`` and return it."""
+    check_inplace(self, '_index_put_', (self, values))
+    out = _index_put(self, indices, values)
+    return commit_inplace(self, out, '_index_put_')
+
+
+def _index_backward(grad_output, shape, indices):
+    """Return zeros of shape with grad_output added at indices (repeated indices accumulate)."""
+    shape = int_list_arg(shape, '_index_backward', 'shape')
+    backend, grad_output_data = prepare1('_index_backward', 'none', grad_output, None)
+    out = wrap(backend.index_backward(grad_output_data, shape, indices.items), backend)
+    if GRAD_STATE.enabled and (grad_output._requires_grad):
+        node = IndexBackwardBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(grad_output),)
+        out._grad_fn = node
+        out._requires_grad = True
         if next_functions[0][0] is not None:
             node.indices = indices
     return out
@@ -781,11 +864,12 @@ def _index_backward(grad, shape, indices):
 
 def clone(self):
     """Return a copy of self that owns its memory."""
-    backend, (self_data,) = prepare('clone', 'none', 't', (self,), None)
+    backend, self_data = prepare1('clone', 'none', self, None)
     out = wrap(backend.clone(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CloneBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -799,17 +883,17 @@ def contiguous(self):
 
 def copy(self, src):
     """Return src broadcast to self's shape and cast to its dtype; copy_ writes it into self."""
-    backend, (self_data, src_data) = prepare('copy', 'none', 'ts', (self, src), None)
-    check_broadcast('copy', self_data, src_data)
+    backend, self_data, src_data = prepare2('copy', 'none', self, src, True)
     out = wrap(backend.copy_from(self_data, src_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad or (src.__class__ is Tensor and src._requires_grad)):
         node = CopyBackwards()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_maybe(src))
         out._grad_fn = node
         out._requires_grad = True
-        node.self_meta = meta_of(self)
-        node.src_meta = meta_of(src)
+        node.self_meta = meta_of(self, out)
+        node.src_meta = meta_of(src, out)
     return out
 
 
@@ -823,11 +907,12 @@ def copy_(self, src):
 def fill(self, value):
     """Return a tensor shaped like self filled with value; fill_ fills self in place."""
     value = scalar_arg(value, 'fill', 'value')
-    backend, (self_data,) = prepare('fill', 'none', 't', (self,), None)
+    backend, self_data = prepare1('fill', 'none', self, None)
     out = wrap(backend.fill(self_data, value), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FillBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -863,11 +948,12 @@ def _to_copy(self, dtype=None, device=None):
 
 def exp2(self):
     """Return 2 raised to self, elementwise."""
-    backend, (self_data,) = prepare('exp2', 'float', 't', (self,), None)
+    backend, self_data = prepare1('exp2', 'float', self, None)
     out = wrap(backend.exp2(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = Exp2Backward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -885,11 +971,12 @@ def exp2_(self):
 
 def expm1(self):
     """Return exp(self) - 1, elementwise, accurate for small self."""
-    backend, (self_data,) = prepare('expm1', 'float', 't', (self,), None)
+    backend, self_data = prepare1('expm1', 'float', self, None)
     out = wrap(backend.expm1(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = Expm1Backward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -907,11 +994,12 @@ def expm1_(self):
 
 def log2(self):
     """Return the base-2 logarithm of self, elementwise."""
-    backend, (self_data,) = prepare('log2', 'float', 't', (self,), None)
+    backend, self_data = prepare1('log2', 'float', self, None)
     out = wrap(backend.log2(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = Log2Backward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -929,11 +1017,12 @@ def log2_(self):
 
 def log10(self):
     """Return the base-10 logarithm of self, elementwise."""
-    backend, (self_data,) = prepare('log10', 'float', 't', (self,), None)
+    backend, self_data = prepare1('log10', 'float', self, None)
     out = wrap(backend.log10(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = Log10Backward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -951,11 +1040,12 @@ def log10_(self):
 
 def log1p(self):
     """Return log(1 + self), elementwise, accurate for small self."""
-    backend, (self_data,) = prepare('log1p', 'float', 't', (self,), None)
+    backend, self_data = prepare1('log1p', 'float', self, None)
     out = wrap(backend.log1p(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = Log1pBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -973,11 +1063,12 @@ def log1p_(self):
 
 def rsqrt(self):
     """Return 1 / sqrt(self), elementwise."""
-    backend, (self_data,) = prepare('rsqrt', 'float', 't', (self,), None)
+    backend, self_data = prepare1('rsqrt', 'float', self, None)
     out = wrap(backend.rsqrt(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = RsqrtBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -995,11 +1086,12 @@ def rsqrt_(self):
 
 def reciprocal(self):
     """Return 1 / self, elementwise; integer inputs give a float result."""
-    backend, (self_data,) = prepare('reciprocal', 'float', 't', (self,), None)
+    backend, self_data = prepare1('reciprocal', 'float', self, None)
     out = wrap(backend.reciprocal(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ReciprocalBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1017,11 +1109,12 @@ def reciprocal_(self):
 
 def square(self):
     """Return self * self, elementwise."""
-    backend, (self_data,) = prepare('square', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('square', 'promote', self, None)
     out = wrap(backend.square(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SquareBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1039,11 +1132,12 @@ def square_(self):
 
 def sin(self):
     """Return the sine of self (radians), elementwise."""
-    backend, (self_data,) = prepare('sin', 'float', 't', (self,), None)
+    backend, self_data = prepare1('sin', 'float', self, None)
     out = wrap(backend.sin(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SinBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1061,11 +1155,12 @@ def sin_(self):
 
 def cos(self):
     """Return the cosine of self (radians), elementwise."""
-    backend, (self_data,) = prepare('cos', 'float', 't', (self,), None)
+    backend, self_data = prepare1('cos', 'float', self, None)
     out = wrap(backend.cos(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CosBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1083,11 +1178,12 @@ def cos_(self):
 
 def tan(self):
     """Return the tangent of self (radians), elementwise."""
-    backend, (self_data,) = prepare('tan', 'float', 't', (self,), None)
+    backend, self_data = prepare1('tan', 'float', self, None)
     out = wrap(backend.tan(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TanBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1105,11 +1201,12 @@ def tan_(self):
 
 def asin(self):
     """Return the arcsine of self, elementwise; NaN outside [-1, 1]."""
-    backend, (self_data,) = prepare('asin', 'float', 't', (self,), None)
+    backend, self_data = prepare1('asin', 'float', self, None)
     out = wrap(backend.asin(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = AsinBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1127,11 +1224,12 @@ def asin_(self):
 
 def acos(self):
     """Return the arccosine of self, elementwise; NaN outside [-1, 1]."""
-    backend, (self_data,) = prepare('acos', 'float', 't', (self,), None)
+    backend, self_data = prepare1('acos', 'float', self, None)
     out = wrap(backend.acos(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = AcosBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1149,11 +1247,12 @@ def acos_(self):
 
 def atan(self):
     """Return the arctangent of self, elementwise."""
-    backend, (self_data,) = prepare('atan', 'float', 't', (self,), None)
+    backend, self_data = prepare1('atan', 'float', self, None)
     out = wrap(backend.atan(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = AtanBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1171,11 +1270,12 @@ def atan_(self):
 
 def sinh(self):
     """Return the hyperbolic sine of self, elementwise."""
-    backend, (self_data,) = prepare('sinh', 'float', 't', (self,), None)
+    backend, self_data = prepare1('sinh', 'float', self, None)
     out = wrap(backend.sinh(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SinhBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1193,11 +1293,12 @@ def sinh_(self):
 
 def cosh(self):
     """Return the hyperbolic cosine of self, elementwise."""
-    backend, (self_data,) = prepare('cosh', 'float', 't', (self,), None)
+    backend, self_data = prepare1('cosh', 'float', self, None)
     out = wrap(backend.cosh(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CoshBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1215,11 +1316,12 @@ def cosh_(self):
 
 def erf(self):
     """Return the error function of self, elementwise."""
-    backend, (self_data,) = prepare('erf', 'float', 't', (self,), None)
+    backend, self_data = prepare1('erf', 'float', self, None)
     out = wrap(backend.erf(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ErfBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1237,21 +1339,21 @@ def erf_(self):
 
 def atan2(self, other):
     """Return the angle of the point (other, self) in radians, elementwise with broadcasting."""
-    backend, (self_data, other_data) = prepare('atan2', 'float', 'tt', (self, other), None)
-    check_broadcast('atan2', self_data, other_data)
+    backend, self_data, other_data = prepare2('atan2', 'float', self, other, True)
     out = wrap(backend.atan2(self_data, other_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
         node = Atan2Backward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(other))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.other = SavedTensor(other)
-        node.other_meta = meta_of(other)
+        node.other_meta = meta_of(other, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
-        node.self_meta = meta_of(self)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -1265,11 +1367,12 @@ def atan2_(self, other):
 def leaky_relu(self, negative_slope=0.01):
     """Return self where self > 0 and self * negative_slope elsewhere."""
     negative_slope = scalar_arg(negative_slope, 'leaky_relu', 'negative_slope')
-    backend, (self_data,) = prepare('leaky_relu', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('leaky_relu', 'promote', self, None)
     out = wrap(backend.leaky_relu(self_data, negative_slope), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = LeakyReluBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1290,11 +1393,12 @@ def leaky_relu_(self, negative_slope=0.01):
 def elu(self, alpha=1.0):
     """Return self where self > 0 and alpha * (exp(self) - 1) elsewhere."""
     alpha = scalar_arg(alpha, 'elu', 'alpha')
-    backend, (self_data,) = prepare('elu', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('elu', 'promote', self, None)
     out = wrap(backend.elu(self_data, alpha), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = EluBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1322,11 +1426,12 @@ def gelu(self, *, approximate='none'):
 
 def _gelu(self, approximate):
     """Return gelu(self) for an approximate mode that gelu has checked."""
-    backend, (self_data,) = prepare('_gelu', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('_gelu', 'promote', self, None)
     out = wrap(backend.gelu(self_data, approximate), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = GeluBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1339,11 +1444,12 @@ def _gelu(self, approximate):
 
 def silu(self):
     """Return self * sigmoid(self), elementwise."""
-    backend, (self_data,) = prepare('silu', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('silu', 'promote', self, None)
     out = wrap(backend.silu(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SiluBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1366,11 +1472,12 @@ def softplus(self, beta=1, threshold=20):
     """
     beta = scalar_arg(beta, 'softplus', 'beta')
     threshold = scalar_arg(threshold, 'softplus', 'threshold')
-    backend, (self_data,) = prepare('softplus', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('softplus', 'promote', self, None)
     out = wrap(backend.softplus(self_data, beta, threshold), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SoftplusBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1385,11 +1492,12 @@ def softplus(self, beta=1, threshold=20):
 
 def floor(self):
     """Return the largest integer not above each element; the gradient is zero."""
-    backend, (self_data,) = prepare('floor', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('floor', 'promote', self, None)
     out = wrap(backend.floor(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FloorBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1405,11 +1513,12 @@ def floor_(self):
 
 def ceil(self):
     """Return the smallest integer not below each element; the gradient is zero."""
-    backend, (self_data,) = prepare('ceil', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('ceil', 'promote', self, None)
     out = wrap(backend.ceil(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CeilBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1425,11 +1534,12 @@ def ceil_(self):
 
 def trunc(self):
     """Return each element rounded toward zero; the gradient is zero."""
-    backend, (self_data,) = prepare('trunc', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('trunc', 'promote', self, None)
     out = wrap(backend.trunc(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TruncBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1446,11 +1556,12 @@ def trunc_(self):
 def round(self, *, decimals=0):
     """Return each element rounded to decimals places, halves to even; the gradient is zero."""
     check_int(decimals, 'round', 'decimals')
-    backend, (self_data,) = prepare('round', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('round', 'promote', self, None)
     out = wrap(backend.round(self_data, decimals), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = RoundBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1466,11 +1577,12 @@ def round_(self, *, decimals=0):
 
 def frac(self):
     """Return self - trunc(self), the fractional part with the sign of self."""
-    backend, (self_data,) = prepare('frac', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('frac', 'promote', self, None)
     out = wrap(backend.frac(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FracBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1539,11 +1651,12 @@ def _clamp_scalar(self, min, max):
     """Return self limited to the number bounds min and max (either may be None)."""
     min = scalar_arg(min, '_clamp_scalar', 'min')
     max = scalar_arg(max, '_clamp_scalar', 'max')
-    backend, (self_data,) = prepare('_clamp_scalar', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('_clamp_scalar', 'promote', self, None)
     out = wrap(backend.clamp(self_data, min, max), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ClampBackward1()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1564,18 +1677,19 @@ def _clamp_tensor(self, min, max):
     if GRAD_STATE.enabled and (self._requires_grad or (min.__class__ is Tensor and min._requires_grad) or (max.__class__ is Tensor and max._requires_grad)):
         node = ClampBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_maybe(min), edge_maybe(max))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.max = save_maybe(max)
-        node.max_meta = meta_of(max)
+        node.max_meta = meta_of(max, out)
         if next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.min = save_maybe(min)
-        node.min_meta = meta_of(min)
+        node.min_meta = meta_of(min, out)
         if next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
-        node.self_meta = meta_of(self)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -1586,21 +1700,21 @@ def rsub(self, other, *, alpha=1):
 
 def remainder(self, other):
     """Return self modulo other with the sign of other (Python's %), elementwise with broadcasting."""
-    backend, (self_data, other_data) = prepare('remainder', 'promote', 'ss', (self, other), None)
-    check_broadcast('remainder', self_data, other_data)
+    backend, self_data, other_data = prepare2('remainder', 'promote', self, other, True)
     out = wrap(backend.remainder(self_data, other_data), backend)
     if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
         node = RemainderBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.other = save_maybe(other)
-        node.other_meta = meta_of(other)
+        node.other_meta = meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = save_maybe(self)
-        node.self_meta = meta_of(self)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -1613,21 +1727,21 @@ def remainder_(self, other):
 
 def fmod(self, other):
     """Return self modulo other with the sign of self (C's fmod), elementwise with broadcasting."""
-    backend, (self_data, other_data) = prepare('fmod', 'promote', 'ts', (self, other), None)
-    check_broadcast('fmod', self_data, other_data)
+    backend, self_data, other_data = prepare2('fmod', 'promote', self, other, True)
     out = wrap(backend.fmod(self_data, other_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad or (other.__class__ is Tensor and other._requires_grad)):
         node = FmodBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.other = save_maybe(other)
-        node.other_meta = meta_of(other)
+        node.other_meta = meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = SavedTensor(self)
-        node.self_meta = meta_of(self)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -1640,41 +1754,41 @@ def fmod_(self, other):
 
 def maximum(self, other):
     """Return the larger of self and other, elementwise with broadcasting; ties split the gradient evenly."""
-    backend, (self_data, other_data) = prepare('maximum', 'promote', 'tt', (self, other), None)
-    check_broadcast('maximum', self_data, other_data)
+    backend, self_data, other_data = prepare2('maximum', 'promote', self, other, True)
     out = wrap(backend.maximum(self_data, other_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
         node = MaximumBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(other))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.other = SavedTensor(other)
-        node.other_meta = meta_of(other)
+        node.other_meta = meta_of(other, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
-        node.self_meta = meta_of(self)
+        node.self_meta = meta_of(self, out)
     return out
 
 
 def minimum(self, other):
     """Return the smaller of self and other, elementwise with broadcasting; ties split the gradient evenly."""
-    backend, (self_data, other_data) = prepare('minimum', 'promote', 'tt', (self, other), None)
-    check_broadcast('minimum', self_data, other_data)
+    backend, self_data, other_data = prepare2('minimum', 'promote', self, other, True)
     out = wrap(backend.minimum(self_data, other_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
         node = MinimumBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(other))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.other = SavedTensor(other)
-        node.other_meta = meta_of(other)
+        node.other_meta = meta_of(other, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
-        node.self_meta = meta_of(self)
+        node.self_meta = meta_of(self, out)
     return out
 
 
@@ -1686,18 +1800,19 @@ def lerp(self, end, weight):
     if GRAD_STATE.enabled and (self._requires_grad or end._requires_grad or (weight.__class__ is Tensor and weight._requires_grad)):
         node = LerpBackward0()
         node._seq = next(sequence)
+        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(end), edge_maybe(weight))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[2][0] is not None:
             node.end = SavedTensor(end)
-        node.end_meta = meta_of(end)
+        node.end_meta = meta_of(end, out)
         if next_functions[2][0] is not None:
             node.self = SavedTensor(self)
-        node.self_meta = meta_of(self)
+        node.self_meta = meta_of(self, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.weight = save_maybe(weight)
-        node.weight_meta = meta_of(weight)
+        node.weight_meta = meta_of(weight, out)
     return out
 
 
@@ -1734,24 +1849,21 @@ def addcdiv_(self, tensor1, tensor2, *, value=1):
 
 def logical_or(self, other):
     """Return the elementwise logical OR of self and other, as a bool tensor."""
-    backend, (self_data, other_data) = prepare('logical_or', 'none', 'ts', (self, other), None)
-    check_broadcast('logical_or', self_data, other_data)
+    backend, self_data, other_data = prepare2('logical_or', 'none', self, other, True)
     out = wrap(backend.logical_or(self_data, other_data), backend)
     return out
 
 
 def logical_xor(self, other):
     """Return the elementwise logical XOR of self and other, as a bool tensor."""
-    backend, (self_data, other_data) = prepare('logical_xor', 'none', 'ts', (self, other), None)
-    check_broadcast('logical_xor', self_data, other_data)
+    backend, self_data, other_data = prepare2('logical_xor', 'none', self, other, True)
     out = wrap(backend.logical_xor(self_data, other_data), backend)
     return out
 
 
 def bitwise_and(self, other):
     """Return the bitwise AND of bool or integer tensors (the & operator), elementwise with broadcasting."""
-    backend, (self_data, other_data) = prepare('bitwise_and', 'promote', 'ss', (self, other), None)
-    check_broadcast('bitwise_and', self_data, other_data)
+    backend, self_data, other_data = prepare2('bitwise_and', 'promote', self, other, True)
     out = wrap(backend.bitwise_and(self_data, other_data), backend)
     return out
 
@@ -1765,8 +1877,7 @@ def bitwise_and_(self, other):
 
 def bitwise_or(self, other):
     """Return the bitwise OR of bool or integer tensors (the | operator), elementwise with broadcasting."""
-    backend, (self_data, other_data) = prepare('bitwise_or', 'promote', 'ss', (self, other), None)
-    check_broadcast('bitwise_or', self_data, other_data)
+    backend, self_data, other_data = prepare2('bitwise_or', 'promote', self, other, True)
     out = wrap(backend.bitwise_or(self_data, other_data), backend)
     return out
 
@@ -1780,8 +1891,7 @@ def bitwise_or_(self, other):
 
 def bitwise_xor(self, other):
     """Return the bitwise XOR of bool or integer tensors (the ^ operator), elementwise with broadcasting."""
-    backend, (self_data, other_data) = prepare('bitwise_xor', 'promote', 'ss', (self, other), None)
-    check_broadcast('bitwise_xor', self_data, other_data)
+    backend, self_data, other_data = prepare2('bitwise_xor', 'promote', self, other, True)
     out = wrap(backend.bitwise_xor(self_data, other_data), backend)
     return out
 
@@ -1795,7 +1905,7 @@ def bitwise_xor_(self, other):
 
 def bitwise_not(self):
     """Return the bitwise NOT of a bool or integer tensor (the ~ operator); NOT for bools."""
-    backend, (self_data,) = prepare('bitwise_not', 'promote', 't', (self,), None)
+    backend, self_data = prepare1('bitwise_not', 'promote', self, None)
     out = wrap(backend.bitwise_not(self_data), backend)
     return out
 
@@ -1809,21 +1919,1121 @@ def bitwise_not_(self):
 
 def isnan(self):
     """Return whether each element is NaN, as a bool tensor."""
-    backend, (self_data,) = prepare('isnan', 'none', 't', (self,), None)
+    backend, self_data = prepare1('isnan', 'none', self, None)
     out = wrap(backend.isnan(self_data), backend)
     return out
 
 
 def isinf(self):
     """Return whether each element is positive or negative infinity, as a bool tensor."""
-    backend, (self_data,) = prepare('isinf', 'none', 't', (self,), None)
+    backend, self_data = prepare1('isinf', 'none', self, None)
     out = wrap(backend.isinf(self_data), backend)
     return out
 
 
 def isfinite(self):
     """Return whether each element is finite (not NaN and not infinite), as a bool tensor."""
-    backend, (self_data,) = prepare('isfinite', 'none', 't', (self,), None)
+    backend, self_data = prepare1('isfinite', 'none', self, None)
     out = wrap(backend.isfinite(self_data), backend)
     return out
+
+
+def prod(self, dim=None, keepdim=False, *, dtype=None):
+    """Return the product over dim (every element when None); integers and bools multiply in int64."""
+    dim = None if dim is None else dim_arg(dim, self._data.ndim, 'prod')
+    check_bool(keepdim, 'prod', 'keepdim')
+    dtype = dtype_arg(dtype)
+    backend, self_data = prepare1('prod', 'accumulate', self, dtype)
+    out = wrap(backend.prod(self_data, dim, keepdim), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = ProdBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+        if next_functions[0][0] is not None:
+            node.keepdim = keepdim
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def amax(self, dim=(), keepdim=False):
+    """Return the maximum over dim (every dimension when empty); ties share the gradient evenly."""
+    return _py_reduction_ops.amax(self, dim, keepdim)
+
+
+def amin(self, dim=(), keepdim=False):
+    """Return the minimum over dim (every dimension when empty); ties share the gradient evenly."""
+    return _py_reduction_ops.amin(self, dim, keepdim)
+
+
+def _amax(self, dim, keepdim):
+    """Return the maximum over dim of a tensor that amax has checked."""
+    dim = dims_arg(dim, self._data.ndim, '_amax')
+    check_bool(keepdim, '_amax', 'keepdim')
+    backend, self_data = prepare1('_amax', 'none', self, None)
+    out = wrap(backend.amax(self_data, dim, keepdim), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = AmaxBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+        if next_functions[0][0] is not None:
+            node.keepdim = keepdim
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def _amin(self, dim, keepdim):
+    """Return the minimum over dim of a tensor that amin has checked."""
+    dim = dims_arg(dim, self._data.ndim, '_amin')
+    check_bool(keepdim, '_amin', 'keepdim')
+    backend, self_data = prepare1('_amin', 'none', self, None)
+    out = wrap(backend.amin(self_data, dim, keepdim), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = AminBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+        if next_functions[0][0] is not None:
+            node.keepdim = keepdim
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def max(self, dim=None, keepdim=False):
+    """Return the largest element; with dim, a (values, indices) named tuple along dim.
+
+    ``max(a, b)`` with a Tensor b is maximum(a, b). Without dim, ties share
+    the gradient evenly; with dim, the gradient goes to the returned index.
+    """
+    return _py_reduction_ops.max(self, dim, keepdim)
+
+
+def min(self, dim=None, keepdim=False):
+    """Return the smallest element; with dim, a (values, indices) named tuple along dim.
+
+    ``min(a, b)`` with a Tensor b is minimum(a, b).
+    """
+    return _py_reduction_ops.min(self, dim, keepdim)
+
+
+def argmax(self, dim=None, keepdim=False):
+    """Return the int64 index of the maximum along dim, or into the flattened tensor when dim is None."""
+    return _py_reduction_ops.argmax(self, dim, keepdim)
+
+
+def argmin(self, dim=None, keepdim=False):
+    """Return the int64 index of the minimum along dim, or into the flattened tensor when dim is None."""
+    return _py_reduction_ops.argmin(self, dim, keepdim)
+
+
+def _argmax(self, dim, keepdim):
+    """Return argmax of a tensor that argmax has checked."""
+    dim = None if dim is None else dim_arg(dim, self._data.ndim, '_argmax')
+    check_bool(keepdim, '_argmax', 'keepdim')
+    backend, self_data = prepare1('_argmax', 'none', self, None)
+    out = wrap(backend.argmax(self_data, dim, keepdim), backend)
+    return out
+
+
+def _argmin(self, dim, keepdim):
+    """Return argmin of a tensor that argmin has checked."""
+    dim = None if dim is None else dim_arg(dim, self._data.ndim, '_argmin')
+    check_bool(keepdim, '_argmin', 'keepdim')
+    backend, self_data = prepare1('_argmin', 'none', self, None)
+    out = wrap(backend.argmin(self_data, dim, keepdim), backend)
+    return out
+
+
+def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Return the variance over dim: sum((x - mean)**2) / (N - correction).
+
+    correction defaults to 1; ``unbiased`` (a bool, also accepted in place of
+    dim) is the older spelling of correction=1 or 0.
+    """
+    return _py_reduction_ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+
+def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Return the standard deviation over dim, sqrt(var); see var for correction and unbiased."""
+    return _py_reduction_ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+
+def logsumexp(self, dim, keepdim=False):
+    """Return log(sum(exp(self))) over dim, computed after subtracting the maximum so it does not overflow."""
+    return _py_reduction_ops.logsumexp(self, dim, keepdim)
+
+
+def norm(self, p='fro', dim=None, keepdim=False, *, dtype=None):
+    """Return the p-norm over dim (every element when None): p is a number, inf, -inf or 'fro' (the 2-norm).
+
+    The gradient is zero where the norm is zero.
+    """
+    return _py_reduction_ops.norm(self, p, dim, keepdim, dtype=dtype)
+
+
+def _norm(self, p, dim, keepdim):
+    """Return the p-norm over dim of a floating-point tensor that norm has checked."""
+    p = scalar_arg(p, '_norm', 'p')
+    dim = dims_arg(dim, self._data.ndim, '_norm')
+    check_bool(keepdim, '_norm', 'keepdim')
+    backend, self_data = prepare1('_norm', 'keep', self, None)
+    out = wrap(backend.norm(self_data, p, dim, keepdim), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = NormBackward1()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+        if next_functions[0][0] is not None:
+            node.keepdim = keepdim
+        if next_functions[0][0] is not None:
+            node.p = p
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def cumsum(self, dim, *, dtype=None):
+    """Return the cumulative sum along dim; integers and bools sum in int64."""
+    dim = dim_arg(dim, self._data.ndim, 'cumsum')
+    dtype = dtype_arg(dtype)
+    backend, self_data = prepare1('cumsum', 'accumulate', self, dtype)
+    out = wrap(backend.cumsum(self_data, dim), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = CumsumBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+    return out
+
+
+def cumsum_(self, dim, *, dtype=None):
+    """In-place form of :func:`cumsum`: write the result into ``self`` and return it."""
+    check_inplace(self, 'cumsum_', (self,))
+    out = cumsum(self, dim, dtype=dtype)
+    return commit_inplace(self, out, 'cumsum_')
+
+
+def cumprod(self, dim, *, dtype=None):
+    """Return the cumulative product along dim; integers and bools multiply in int64."""
+    dim = dim_arg(dim, self._data.ndim, 'cumprod')
+    dtype = dtype_arg(dtype)
+    backend, self_data = prepare1('cumprod', 'accumulate', self, dtype)
+    out = wrap(backend.cumprod(self_data, dim), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = CumprodBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node.self = SavedTensor(self)
+    return out
+
+
+def cumprod_(self, dim, *, dtype=None):
+    """In-place form of :func:`cumprod`: write the result into ``self`` and return it."""
+    check_inplace(self, 'cumprod_', (self,))
+    out = cumprod(self, dim, dtype=dtype)
+    return commit_inplace(self, out, 'cumprod_')
+
+
+def all(self, dim=None, keepdim=False):
+    """Return whether every element over dim is nonzero (every dimension when None), as a bool tensor."""
+    dim = dims_arg(dim, self._data.ndim, 'all')
+    check_bool(keepdim, 'all', 'keepdim')
+    backend, self_data = prepare1('all', 'none', self, None)
+    out = wrap(backend.all(self_data, dim, keepdim), backend)
+    return out
+
+
+def any(self, dim=None, keepdim=False):
+    """Return whether any element over dim is nonzero (every dimension when None), as a bool tensor."""
+    dim = dims_arg(dim, self._data.ndim, 'any')
+    check_bool(keepdim, 'any', 'keepdim')
+    backend, self_data = prepare1('any', 'none', self, None)
+    out = wrap(backend.any(self_data, dim, keepdim), backend)
+    return out
+
+
+def softmax(input, dim, dtype=None):
+    """Return exp(input) / sum(exp(input), dim), after casting input to dtype when one is given."""
+    return _py_nn_ops.softmax(input, dim, dtype)
+
+
+def _softmax(input, dim):
+    """Return the softmax of input along dim, computed after subtracting the maximum; see softmax."""
+    dim = dim_arg(dim, input._data.ndim, '_softmax')
+    backend, input_data = prepare1('_softmax', 'float', input, None)
+    out = wrap(backend.softmax(input_data, dim), backend)
+    if GRAD_STATE.enabled and (input._requires_grad):
+        node = SoftmaxBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(input),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+    return out
+
+
+def log_softmax(input, dim, dtype=None):
+    """Return log(softmax(input, dim)), after casting input to dtype when one is given."""
+    return _py_nn_ops.log_softmax(input, dim, dtype)
+
+
+def _log_softmax(input, dim):
+    """Return input - logsumexp(input, dim), computed after subtracting the maximum; see log_softmax."""
+    dim = dim_arg(dim, input._data.ndim, '_log_softmax')
+    backend, input_data = prepare1('_log_softmax', 'float', input, None)
+    out = wrap(backend.log_softmax(input_data, dim), backend)
+    if GRAD_STATE.enabled and (input._requires_grad):
+        node = LogSoftmaxBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(input),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+        if next_functions[0][0] is not None:
+            node.result = SavedTensor(out, True)
+    return out
+
+
+def log_sigmoid(input):
+    """Return log(sigmoid(input)) = -softplus(-input), elementwise and without overflow."""
+    backend, input_data = prepare1('log_sigmoid', 'float', input, None)
+    out = wrap(backend.log_sigmoid(input_data), backend)
+    if GRAD_STATE.enabled and (input._requires_grad):
+        node = LogSigmoidBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(input),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.input = SavedTensor(input)
+    return out
+
+
+def linear(input, weight, bias=None):
+    """Return input @ weight.T + bias."""
+    return _py_nn_ops.linear(input, weight, bias)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the others by 1 / (1 - p) when training.
+
+    The mask comes from multigrad's global generator, so multigrad.manual_seed repeats it.
+    Samples are deterministic: p=0 or training=False.
+    """
+    return _py_nn_ops.dropout(input, p, training, inplace)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
+    """Return the squared error (input - target) ** 2, reduced by reduction ('mean', 'sum' or 'none')."""
+    return _py_nn_losses.mse_loss(input, target, size_average, reduce, reduction, weight)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
+    """Return the absolute error |input - target|, reduced by reduction."""
+    return _py_nn_losses.l1_loss(input, target, size_average, reduce, reduction, weight)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mean', beta=1.0):
+    """Return 0.5 * d ** 2 / beta where |d| < beta and |d| - 0.5 * beta elsewhere (d = input - target), reduced."""
+    return _py_nn_losses.smooth_l1_loss(input, target, size_average, reduce, reduction, beta)
+
+
+def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
+    """Return 0.5 * d ** 2 where |d| < delta and delta * (|d| - 0.5 * delta) elsewhere (d = input - target), reduced."""
+    return _py_nn_losses.huber_loss(input, target, reduction, delta, weight)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean'):
+    """Return -weight[target] * input[n, target[n]] for log-probabilities input (N, C) or (N, C, d1, ...).
+
+    Targets equal to ignore_index add nothing; 'mean' divides by the summed weight of the other targets.
+    """
+    return _py_nn_losses.nll_loss(input, target, weight, size_average, ignore_index, reduce, reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean', label_smoothing=0.0):
+    """Return nll_loss(log_softmax(input, 1), target) for class-index targets, or
+    -sum(target * log_softmax(input, 1), 1) for class-probability targets (same shape as input),
+    with optional label smoothing, reduced.
+    """
+    return _py_nn_losses.cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction='mean'):
+    """Return -weight * (target * log(input) + (1 - target) * log(1 - input)), each log clamped at -100, reduced."""
+    return _py_nn_losses.binary_cross_entropy(input, target, weight, size_average, reduce, reduction)
+
+
+def _binary_cross_entropy(input, target):
+    """Return the unreduced, unweighted binary cross entropy of probabilities input; see binary_cross_entropy."""
+    backend, input_data, target_data = prepare2('_binary_cross_entropy', 'promote', input, target, False)
+    out = wrap(backend.binary_cross_entropy(input_data, target_data), backend)
+    if GRAD_STATE.enabled and (input._requires_grad or target._requires_grad):
+        node = BinaryCrossEntropyBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(input), edge_of(target))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.input = SavedTensor(input)
+        if next_functions[0][0] is not None:
+            node.target = SavedTensor(target)
+    return out
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction='mean', pos_weight=None):
+    """Return binary_cross_entropy(sigmoid(input), target) computed from logits without overflow:
+    -weight * (pos_weight * target * log_sigmoid(input) + (1 - target) * log_sigmoid(-input)), reduced.
+    """
+    return _py_nn_losses.binary_cross_entropy_with_logits(input, target, weight, size_average, reduce, reduction, pos_weight)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction='mean', log_target=False):
+    """Return target * (log(target) - input) (0 where target is 0), or exp(target) * (target - input)
+    when log_target; reduced by 'mean', 'sum', 'none' or 'batchmean' (the sum divided by input.size(0)).
+    """
+    return _py_nn_losses.kl_div(input, target, size_average, reduce, reduction, log_target)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-08):
+    """Return sum(x1 * x2, dim) / (max(|x1|, eps) * max(|x2|, eps)), broadcasting x1 and x2."""
+    return _py_nn_ops.cosine_similarity(x1, x2, dim, eps)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """Return input / max(norm_p(input, dim), eps), each slice along dim scaled to unit p-norm."""
+    return _py_nn_ops.normalize(input, p, dim, eps, out)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Return (input - mean) / sqrt(var + eps) * weight + bias, with mean and biased var over the last len(normalized_shape) dims."""
+    return _py_nn_ops.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
+    """Return (input - mean) / sqrt(var + eps) * weight + bias per channel (dim 1).
+
+    Training uses the batch's mean and biased var over every dim but 1 and updates running_mean and
+    running_var in place: r = (1 - momentum) * r + momentum * stat, with the unbiased var.
+    Evaluation uses running_mean and running_var.
+    """
+    return _py_nn_ops.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def pad(input, pad, mode='constant', value=None):
+    """Pad the last len(pad) // 2 dims of input; pad lists (before, after) pairs from the last dim backwards.
+
+    mode is 'constant' (fill with value, default 0; negative pads crop), 'reflect', 'replicate' or 'circular'.
+    """
+    return _py_nn_ops.pad(input, pad, mode, value)
+
+
+def constant_pad_nd(input, pad, value=0):
+    """Return input padded with value as pad lists (before, after) pairs from the last dim backwards; negative pads crop."""
+    pad = int_list_arg(pad, 'constant_pad_nd', 'pad')
+    value = scalar_arg(value, 'constant_pad_nd', 'value')
+    backend, input_data = prepare1('constant_pad_nd', 'none', input, None)
+    out = wrap(backend.constant_pad_nd(input_data, pad, value), backend)
+    if GRAD_STATE.enabled and (input._requires_grad):
+        node = ConstantPadNdBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(input),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.pad = pad
+    return out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Return the 1-d cross-correlation of input (N, C_in, L) or (C_in, L) with weight (C_out, C_in / groups, k), plus bias."""
+    return _py_nn_conv.conv1d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Return the 2-d cross-correlation of input (N, C_in, H, W) or (C_in, H, W) with weight
+    (C_out, C_in / groups, kh, kw), plus bias. padding is ints, 'valid' (none) or 'same' (output size
+    equals input size, stride 1 only).
+    """
+    return _py_nn_conv.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_nd(input, weight, stride, padding, dilation, groups):
+    """Return the 1-d or 2-d cross-correlation of a batched input with weight, zero-padded symmetrically; see conv2d."""
+    stride = int_list_arg(stride, '_conv_nd', 'stride')
+    padding = int_list_arg(padding, '_conv_nd', 'padding')
+    dilation = int_list_arg(dilation, '_conv_nd', 'dilation')
+    check_int(groups, '_conv_nd', 'groups')
+    backend, input_data, weight_data = prepare2('_conv_nd', 'promote', input, weight, False)
+    out = wrap(backend.conv_nd(input_data, weight_data, stride, padding, dilation, groups), backend)
+    if GRAD_STATE.enabled and (input._requires_grad or weight._requires_grad):
+        node = ConvolutionBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(input), edge_of(weight))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.dilation = dilation
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.groups = groups
+        if next_functions[1][0] is not None:
+            node.input = SavedTensor(input)
+        node.input_shape = shape_of(input)
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.padding = padding
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.stride = stride
+        if next_functions[0][0] is not None:
+            node.weight = SavedTensor(weight)
+        node.weight_shape = shape_of(weight)
+    return out
+
+
+def _conv_nd_backward_input(grad_output, weight, input_shape, stride, padding, dilation, groups):
+    """Return the gradient of _conv_nd with respect to its input, for an input of input_shape."""
+    input_shape = int_list_arg(input_shape, '_conv_nd_backward_input', 'input_shape')
+    stride = int_list_arg(stride, '_conv_nd_backward_input', 'stride')
+    padding = int_list_arg(padding, '_conv_nd_backward_input', 'padding')
+    dilation = int_list_arg(dilation, '_conv_nd_backward_input', 'dilation')
+    check_int(groups, '_conv_nd_backward_input', 'groups')
+    backend, grad_output_data, weight_data = prepare2('_conv_nd_backward_input', 'promote', grad_output, weight, False)
+    out = wrap(backend.conv_nd_backward_input(grad_output_data, weight_data, input_shape, stride, padding, dilation, groups), backend)
+    if GRAD_STATE.enabled and (grad_output._requires_grad or weight._requires_grad):
+        node = ConvNdBackwardInputBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(grad_output), edge_of(weight))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.dilation = dilation
+        if next_functions[1][0] is not None:
+            node.grad_output = SavedTensor(grad_output)
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.groups = groups
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.padding = padding
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.stride = stride
+        if next_functions[0][0] is not None:
+            node.weight = SavedTensor(weight)
+        node.weight_shape = shape_of(weight)
+    return out
+
+
+def _conv_nd_backward_weight(grad_output, input, weight_shape, stride, padding, dilation, groups):
+    """Return the gradient of _conv_nd with respect to its weight, for a weight of weight_shape."""
+    weight_shape = int_list_arg(weight_shape, '_conv_nd_backward_weight', 'weight_shape')
+    stride = int_list_arg(stride, '_conv_nd_backward_weight', 'stride')
+    padding = int_list_arg(padding, '_conv_nd_backward_weight', 'padding')
+    dilation = int_list_arg(dilation, '_conv_nd_backward_weight', 'dilation')
+    check_int(groups, '_conv_nd_backward_weight', 'groups')
+    backend, grad_output_data, input_data = prepare2('_conv_nd_backward_weight', 'promote', grad_output, input, False)
+    out = wrap(backend.conv_nd_backward_weight(grad_output_data, input_data, weight_shape, stride, padding, dilation, groups), backend)
+    if GRAD_STATE.enabled and (grad_output._requires_grad or input._requires_grad):
+        node = ConvNdBackwardWeightBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(grad_output), edge_of(input))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.dilation = dilation
+        if next_functions[1][0] is not None:
+            node.grad_output = SavedTensor(grad_output)
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.groups = groups
+        if next_functions[0][0] is not None:
+            node.input = SavedTensor(input)
+        node.input_shape = shape_of(input)
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.padding = padding
+        if next_functions[0][0] is not None or next_functions[1][0] is not None:
+            node.stride = stride
+    return out
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Return the maximum of each kernel_size window of input (N, C, H, W) or (C, H, W), padded with -inf.
+
+    stride defaults to kernel_size. With return_indices, also return each maximum's flat index into H * W.
+    """
+    return _py_nn_conv.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _max_pool2d_indices(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """Return the flat index into H * W of each window's maximum (the first one on ties), as int64; see max_pool2d."""
+    kernel_size = int_list_arg(kernel_size, '_max_pool2d_indices', 'kernel_size')
+    stride = int_list_arg(stride, '_max_pool2d_indices', 'stride')
+    padding = int_list_arg(padding, '_max_pool2d_indices', 'padding')
+    dilation = int_list_arg(dilation, '_max_pool2d_indices', 'dilation')
+    check_bool(ceil_mode, '_max_pool2d_indices', 'ceil_mode')
+    backend, input_data = prepare1('_max_pool2d_indices', 'none', input, None)
+    out = wrap(backend.max_pool2d_indices(input_data, kernel_size, stride, padding, dilation, ceil_mode), backend)
+    return out
+
+
+def _pool_gather(input, indices):
+    """Return out[n, c, ...] = input[n, c].flatten()[indices[n, c, ...]], gathering pooled values by flat index."""
+    backend, input_data, indices_data = prepare2('_pool_gather', 'none', input, indices, False)
+    out = wrap(backend.pool_gather(input_data, indices_data), backend)
+    if GRAD_STATE.enabled and (input._requires_grad or indices._requires_grad):
+        node = MaxPool2DWithIndicesBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(input), edge_of(indices))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.indices = SavedTensor(indices)
+        node.input_shape = shape_of(input)
+    return out
+
+
+def _pool_scatter_add(grad_output, indices, shape):
+    """Return zeros of shape with grad_output[n, c, ...] added at flat index indices[n, c, ...] of plane (n, c)."""
+    shape = int_list_arg(shape, '_pool_scatter_add', 'shape')
+    backend, grad_output_data, indices_data = prepare2('_pool_scatter_add', 'none', grad_output, indices, False)
+    out = wrap(backend.pool_scatter_add(grad_output_data, indices_data, shape), backend)
+    if GRAD_STATE.enabled and (grad_output._requires_grad or indices._requires_grad):
+        node = PoolScatterAddBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(grad_output), edge_of(indices))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.indices = SavedTensor(indices)
+    return out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """Return the mean of each kernel_size window of input (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
+    return _py_nn_conv.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Return the mean over output_size windows covering input's (H, W); window i spans [floor(i * H / Ho), ceil((i + 1) * H / Ho))."""
+    return _py_nn_conv.adaptive_avg_pool2d(input, output_size)
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    """Return weight[indices], the rows of weight picked by integer indices; row padding_idx gets no gradient."""
+    check_int(padding_idx, 'embedding', 'padding_idx')
+    check_bool(scale_grad_by_freq, 'embedding', 'scale_grad_by_freq')
+    check_bool(sparse, 'embedding', 'sparse')
+    backend, weight_data, indices_data = prepare2('embedding', 'none', weight, indices, False)
+    out = wrap(backend.embedding(weight_data, indices_data, padding_idx, scale_grad_by_freq, sparse), backend)
+    if GRAD_STATE.enabled and (weight._requires_grad or indices._requires_grad):
+        node = EmbeddingBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(weight), edge_of(indices))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.indices = SavedTensor(indices)
+        if next_functions[0][0] is not None:
+            node.padding_idx = padding_idx
+        if next_functions[0][0] is not None:
+            node.scale_grad_by_freq = scale_grad_by_freq
+        node.weight_shape = shape_of(weight)
+    return out
+
+
+def embedding_dense_backward(grad_output, indices, num_weights, padding_idx, scale_grad_by_freq):
+    """Return zeros (num_weights, D) with each grad_output row added at its index, skipping padding_idx."""
+    check_int(num_weights, 'embedding_dense_backward', 'num_weights')
+    check_int(padding_idx, 'embedding_dense_backward', 'padding_idx')
+    check_bool(scale_grad_by_freq, 'embedding_dense_backward', 'scale_grad_by_freq')
+    backend, grad_output_data, indices_data = prepare2('embedding_dense_backward', 'none', grad_output, indices, False)
+    out = wrap(backend.embedding_dense_backward(grad_output_data, indices_data, num_weights, padding_idx, scale_grad_by_freq), backend)
+    if GRAD_STATE.enabled and (grad_output._requires_grad or indices._requires_grad):
+        node = EmbeddingDenseBackwardBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(grad_output), edge_of(indices))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.indices = SavedTensor(indices)
+        if next_functions[0][0] is not None:
+            node.padding_idx = padding_idx
+        if next_functions[0][0] is not None:
+            node.scale_grad_by_freq = scale_grad_by_freq
+    return out
+
+
+def one_hot(input, num_classes=-1):
+    """Return int64 zeros of shape input.shape + (num_classes,) with a 1 at each input value; -1 infers max + 1."""
+    return _py_nn_ops.one_hot(input, num_classes)
+
+
+def unflatten(self, dim, sizes):
+    """Split dimension dim into sizes (one of them may be -1)."""
+    return _py_shape_ops.unflatten(self, dim, sizes)
+
+
+def squeeze(self, dim=None):
+    """Return a view without the size-1 dimensions in dim (an int, a tuple, or None for all of them)."""
+    return _py_shape_ops.squeeze(self, dim)
+
+
+def unsqueeze(self, dim):
+    """Return a view with a size-1 dimension inserted at dim (in [-ndim - 1, ndim])."""
+    return _py_shape_ops.unsqueeze(self, dim)
+
+
+def expand_as(self, other):
+    """Return a view of self broadcast to other's shape."""
+    return _py_shape_ops.expand_as(self, other)
+
+
+def broadcast_to(self, *size):
+    """Return a view of self broadcast to size; -1 keeps a dimension's size."""
+    return _py_shape_ops.broadcast_to(self, *size)
+
+
+def repeat(self, *repeats):
+    """Return self tiled repeats[i] times along each dimension; extra leading repeats add dimensions."""
+    return _py_shape_ops.repeat(self, *repeats)
+
+
+def tile(self, *dims):
+    """Return self repeated dims[i] times along each dimension; missing leading dims count as 1."""
+    return _py_shape_ops.tile(self, *dims)
+
+
+def flip(self, *dims):
+    """Return a copy of self with the order of elements reversed along dims."""
+    return _py_shape_ops.flip(self, *dims)
+
+
+def _flip(self, dim):
+    """Return self reversed along the normalized, non-empty dims dim."""
+    dim = dims_arg(dim, self._data.ndim, '_flip')
+    backend, self_data = prepare1('_flip', 'none', self, None)
+    out = wrap(backend.flip(self_data, dim), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = FlipBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+    return out
+
+
+def roll(self, shifts, dims=None):
+    """Return self with elements shifted by shifts along dims, wrapping around; without dims the flattened tensor is rolled."""
+    return _py_shape_ops.roll(self, shifts, dims)
+
+
+def _roll(self, shifts, dims):
+    """Return self rolled by shifts along dims, which roll has checked and made non-negative."""
+    shifts = int_list_arg(shifts, '_roll', 'shifts')
+    dims = int_list_arg(dims, '_roll', 'dims')
+    backend, self_data = prepare1('_roll', 'none', self, None)
+    out = wrap(backend.roll(self_data, shifts, dims), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = RollBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dims = dims
+        if next_functions[0][0] is not None:
+            node.shifts = shifts
+    return out
+
+
+def cat(tensors, dim=0):
+    """Return the tensors joined along dim; they must match in every other dimension."""
+    return _py_shape_ops.cat(tensors, dim)
+
+
+def concat(tensors, dim=0):
+    """An alias of cat."""
+    return _py_shape_ops.cat(tensors, dim)
+
+
+def stack(tensors, dim=0):
+    """Return the tensors, which must have equal shapes, joined along a new dimension dim."""
+    return _py_shape_ops.stack(tensors, dim)
+
+
+def split(self, split_size_or_sections, dim=0):
+    """Return a tuple of views of self along dim, of split_size_or_sections each (an int, the last may be shorter) or of the listed sizes."""
+    return _py_shape_ops.split(self, split_size_or_sections, dim)
+
+
+def chunk(self, chunks, dim=0):
+    """Return a tuple of at most chunks views of self along dim, of equal size except the last."""
+    return _py_shape_ops.chunk(self, chunks, dim)
+
+
+def unbind(self, dim=0):
+    """Return a tuple of the views self.select(dim, i) for every i."""
+    return _py_shape_ops.unbind(self, dim)
+
+
+def narrow(self, dim, start, length):
+    """Return the view of length elements of self along dim, beginning at start (which may be negative)."""
+    return _py_shape_ops.narrow(self, dim, start, length)
+
+
+def select(self, dim, index):
+    """Return the view of self at index along dim, without that dimension."""
+    return _py_shape_ops.select(self, dim, index)
+
+
+def movedim(self, source, destination):
+    """Return a view of self with the dimensions in source (an int or a tuple) moved to the positions in destination."""
+    return _py_shape_ops.movedim(self, source, destination)
+
+
+def moveaxis(self, source, destination):
+    """An alias of movedim."""
+    return _py_shape_ops.movedim(self, source, destination)
+
+
+def gather(self, dim, index):
+    """Return out[i][j] = self[index[i][j]][j] for dim 0 (and likewise for other dims); index holds int64."""
+    return _py_index_ops.gather(self, dim, index)
+
+
+def _gather(self, dim, index):
+    """Return gather(self, dim, index) for arguments that gather has checked."""
+    dim = dim_arg(dim, self._data.ndim, '_gather')
+    backend, self_data, index_data = prepare2('_gather', 'none', self, index, False)
+    out = wrap(backend.gather(self_data, dim, index_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad):
+        node = GatherBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self), edge_of(index))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+        if next_functions[0][0] is not None:
+            node.index = SavedTensor(index)
+        node.self_shape = shape_of(self)
+    return out
+
+
+def scatter(self, dim, index, src=None, *, value=None):
+    """Return a copy of self with src[i][j] (or the number value) written at self[index[i][j]][j] for dim 0.
+
+    Where index repeats a position, which write wins is not specified.
+    """
+    return _py_index_ops.scatter(self, dim, index, src, value=value)
+
+
+def scatter_(self, dim, index, src=None, *, value=None):
+    """In-place form of :func:`scatter`: write the result into ``self`` and return it."""
+    check_inplace(self, 'scatter_', (self, index))
+    out = scatter(self, dim, index, src, value=value)
+    return commit_inplace(self, out, 'scatter_')
+
+
+def _scatter(self, dim, index, src):
+    """Return scatter(self, dim, index, src) for arguments that scatter has checked."""
+    dim = dim_arg(dim, self._data.ndim, '_scatter')
+    backend, (self_data, index_data, src_data) = prepare('_scatter', 'none', 'ttt', (self, index, src), None)
+    out = wrap(backend.scatter(self_data, dim, index_data, src_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad or src._requires_grad):
+        node = ScatterBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self), edge_of(index), edge_of(src))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None or next_functions[2][0] is not None:
+            node.dim = dim
+        if next_functions[0][0] is not None or next_functions[2][0] is not None:
+            node.index = SavedTensor(index)
+    return out
+
+
+def _scatter_value(self, dim, index, value):
+    """Return scatter(self, dim, index, value=value) for arguments that scatter has checked."""
+    dim = dim_arg(dim, self._data.ndim, '_scatter_value')
+    value = scalar_arg(value, '_scatter_value', 'value')
+    backend, self_data, index_data = prepare2('_scatter_value', 'none', self, index, False)
+    out = wrap(backend.scatter(self_data, dim, index_data, value), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad):
+        node = ScatterBackward1()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self), edge_of(index))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim = dim
+        if next_functions[0][0] is not None:
+            node.index = SavedTensor(index)
+    return out
+
+
+def scatter_add(self, dim, index, src):
+    """Return a copy of self with src[i][j] added at self[index[i][j]][j] for dim 0; repeated positions accumulate."""
+    return _py_index_ops.scatter_add(self, dim, index, src)
+
+
+def scatter_add_(self, dim, index, src):
+    """In-place form of :func:`scatter_add`: write the result into ``self`` and return it."""
+    check_inplace(self, 'scatter_add_', (self, index, src))
+    out = scatter_add(self, dim, index, src)
+    return commit_inplace(self, out, 'scatter_add_')
+
+
+def _scatter_add(self, dim, index, src):
+    """Return scatter_add(self, dim, index, src) for arguments that scatter_add has checked."""
+    dim = dim_arg(dim, self._data.ndim, '_scatter_add')
+    backend, (self_data, index_data, src_data) = prepare('_scatter_add', 'none', 'ttt', (self, index, src), None)
+    out = wrap(backend.scatter_add(self_data, dim, index_data, src_data), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad or src._requires_grad):
+        node = ScatterAddBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self), edge_of(index), edge_of(src))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[2][0] is not None:
+            node.dim = dim
+        if next_functions[2][0] is not None:
+            node.index = SavedTensor(index)
+    return out
+
+
+def index_select(self, dim, index):
+    """Return the entries of self at the positions in index (a 1-D integer tensor) along dim."""
+    return _py_index_ops.index_select(self, dim, index)
+
+
+def masked_fill(self, mask, value):
+    """Return self with value (a number or a 0-d tensor) where the bool mask is true; mask broadcasts."""
+    return _py_index_ops.masked_fill(self, mask, value)
+
+
+def masked_fill_(self, mask, value):
+    """In-place form of :func:`masked_fill`: write the result into ``self`` and return it."""
+    check_inplace(self, 'masked_fill_', (self, mask))
+    out = masked_fill(self, mask, value)
+    return commit_inplace(self, out, 'masked_fill_')
+
+
+def masked_select(self, mask):
+    """Return a 1-D tensor of the elements of self where the bool mask is true; self and mask broadcast."""
+    return _py_index_ops.masked_select(self, mask)
+
+
+def take_along_dim(self, indices, dim=None):
+    """Return the values of self at indices along dim, broadcasting the other dims; without dim, both are flattened."""
+    return _py_index_ops.take_along_dim(self, indices, dim)
+
+
+def nonzero(self, *, as_tuple=False):
+    """Return the int64 indices of the nonzero elements, one row each; with as_tuple, one 1-D tensor per dimension."""
+    return _py_index_ops.nonzero(self, as_tuple=as_tuple)
+
+
+def _nonzero(self):
+    """Return the (count, ndim) int64 indices of the nonzero elements of self."""
+    backend, self_data = prepare1('_nonzero', 'none', self, None)
+    out = wrap(backend.nonzero(self_data), backend)
+    return out
+
+
+def mm(self, mat2):
+    """Return the matrix product of two 2-D tensors."""
+    return _py_linalg_ops.mm(self, mat2)
+
+
+def bmm(self, mat2):
+    """Return the batched matrix product of two 3-D tensors with the same batch size."""
+    return _py_linalg_ops.bmm(self, mat2)
+
+
+def dot(self, tensor):
+    """Return the inner product of two 1-D tensors of the same size."""
+    return _py_linalg_ops.dot(self, tensor)
+
+
+def outer(self, vec2):
+    """Return the outer product of two 1-D tensors."""
+    return _py_linalg_ops.outer(self, vec2)
+
+
+def einsum(equation, *operands):
+    """Return the sum of products that equation ('ij,jk->ik', implicit output, '...') describes.
+
+    Operands may be given as separate arguments or as one list. Pairs are
+    contracted with matrix products, left to right.
+    """
+    return _py_linalg_ops.einsum(equation, *operands)
+
+
+def trace(self):
+    """Return the sum of the main diagonal of a 2-D tensor."""
+    return _py_linalg_ops.trace(self)
+
+
+def diagonal(self, offset=0, dim1=0, dim2=1):
+    """Return a view of the diagonal over dim1 and dim2, offset above (positive) or below (negative) the main one, as the last dimension."""
+    return _py_linalg_ops.diagonal(self, offset, dim1, dim2)
+
+
+def _diagonal(self, offset, dim1, dim2):
+    """Return the diagonal view for distinct, non-negative dim1 and dim2 that diagonal has checked."""
+    check_int(offset, '_diagonal', 'offset')
+    dim1 = dim_arg(dim1, self._data.ndim, '_diagonal')
+    check_int(dim2, '_diagonal', 'dim2')
+    backend, self_data = prepare1('_diagonal', 'none', self, None)
+    out = wrap(backend.diagonal(self_data, offset, dim1, dim2), backend)
+    make_view(out, self, _diagonal, (offset, dim1, dim2))
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = DiagonalBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim1 = dim1
+        if next_functions[0][0] is not None:
+            node.dim2 = dim2
+        if next_functions[0][0] is not None:
+            node.offset = offset
+        node.self_shape = shape_of(self)
+    return out
+
+
+def _diagonal_backward(grad, shape, offset, dim1, dim2):
+    """Return zeros of shape with grad written on the diagonal that diagonal(offset, dim1, dim2) reads."""
+    shape = int_list_arg(shape, '_diagonal_backward', 'shape')
+    check_int(offset, '_diagonal_backward', 'offset')
+    dim1 = dim_arg(dim1, grad._data.ndim, '_diagonal_backward')
+    check_int(dim2, '_diagonal_backward', 'dim2')
+    backend, grad_data = prepare1('_diagonal_backward', 'none', grad, None)
+    out = wrap(backend.diagonal_backward(grad_data, shape, offset, dim1, dim2), backend)
+    if GRAD_STATE.enabled and (grad._requires_grad):
+        node = DiagonalBackwardBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(grad),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.dim1 = dim1
+        if next_functions[0][0] is not None:
+            node.dim2 = dim2
+        if next_functions[0][0] is not None:
+            node.grad = SavedTensor(grad)
+        if next_functions[0][0] is not None:
+            node.offset = offset
+    return out
+
+
+def tril(self, diagonal=0):
+    """Return self with the elements above the given diagonal of the last two dimensions set to zero."""
+    check_int(diagonal, 'tril', 'diagonal')
+    backend, self_data = prepare1('tril', 'none', self, None)
+    out = wrap(backend.tril(self_data, diagonal), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = TrilBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.diagonal = diagonal
+    return out
+
+
+def tril_(self, diagonal=0):
+    """In-place form of :func:`tril`: write the result into ``self`` and return it."""
+    check_inplace(self, 'tril_', (self,))
+    out = tril(self, diagonal)
+    return commit_inplace(self, out, 'tril_')
+
+
+def triu(self, diagonal=0):
+    """Return self with the elements below the given diagonal of the last two dimensions set to zero."""
+    check_int(diagonal, 'triu', 'diagonal')
+    backend, self_data = prepare1('triu', 'none', self, None)
+    out = wrap(backend.triu(self_data, diagonal), backend)
+    if GRAD_STATE.enabled and (self._requires_grad):
+        node = TriuBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.diagonal = diagonal
+    return out
+
+
+def triu_(self, diagonal=0):
+    """In-place form of :func:`triu`: write the result into ``self`` and return it."""
+    check_inplace(self, 'triu_', (self,))
+    out = triu(self, diagonal)
+    return commit_inplace(self, out, 'triu_')
 
