@@ -10,7 +10,7 @@ import numpy as np
 from . import templates
 from ._cl import kernel_arg
 from .array import CLArray, broadcast_shapes, broadcast_strides, coalesce
-from .formulas import BINARY, TERNARY, UNARY, Formula
+from .formulas import BINARY, INTEGER_ONLY, PARAMETRIC, TERNARY, UNARY, Formula
 
 if TYPE_CHECKING:
     from .backend import OpenCLBackend
@@ -78,14 +78,14 @@ class ElementwiseKernels:
         if flat and formula.vector and compute in _VECTOR_WIDTH and result_dtype == compute \
                 and all(a.dtype == compute for a in arrays):
             width = _VECTOR_WIDTH[compute]
-            key = ("vector", op, tuple(inputs), compute)
+            key = ("vector", expression, tuple(inputs), compute)
             kernel = self.kernel(key, op, lambda: templates.elementwise_vector(expression, names, inputs, compute, width))
             global_size, local_size = self.flat_range(-(-n // width))
             self.launch(op, kernel, global_size, local_size, self._map_args(out, operands, scalar_args) + [np.int64(n)])
             return out
 
         if flat:
-            key = ("flat", op, tuple(inputs), compute, result_dtype)
+            key = ("flat", expression, tuple(inputs), compute, result_dtype)
             kernel = self.kernel(key, op, lambda: templates.elementwise_flat(expression, names, inputs, compute, result_dtype))
             global_size, local_size = self.flat_range(n)
             self.launch(op, kernel, global_size, local_size, self._map_args(out, operands, scalar_args) + [np.int64(n)])
@@ -94,7 +94,7 @@ class ElementwiseKernels:
         stride_lists = [out.strides] + [broadcast_strides(a, out.shape) for a in arrays]
         sizes, strides = coalesce(out.shape, stride_lists)
         rank = len(sizes)
-        key = ("strided", op, tuple(inputs), compute, result_dtype, rank)
+        key = ("strided", expression, tuple(inputs), compute, result_dtype, rank)
         kernel = self.kernel(
             key, op, lambda: templates.elementwise_strided(expression, names, inputs, compute, result_dtype, rank))
         args = self._map_args(out, operands, scalar_args) + [np.int64(s) for s in sizes]
@@ -129,12 +129,116 @@ class ElementwiseKernels:
         raise ValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
+    def true_divide(self: "OpenCLBackend", a: Operand, b: Operand) -> CLArray:
+        """Return ``a / b`` with true division; integer operands give a float result."""
+        return self.map("true_divide", BINARY["div"], [a, b])
+
+    def div_rounding(self: "OpenCLBackend", a: Operand, b: Operand, rounding_mode: str) -> CLArray:
+        """Return ``a / b`` rounded toward negative infinity (``"floor"``) or zero (``"trunc"``)."""
+        return self.div(a, b, rounding_mode=rounding_mode)
+
+    def add(self: "OpenCLBackend", a: Operand, b: Operand, alpha: Any = 1) -> CLArray:
+        """Return ``a + alpha * b`` elementwise with broadcasting."""
+        if alpha == 1:
+            return self.map("add", BINARY["add"], [a, b])
+        return self.map("add", PARAMETRIC["add_scaled"], [a, b, alpha])
+
+    def sub(self: "OpenCLBackend", a: Operand, b: Operand, alpha: Any = 1) -> CLArray:
+        """Return ``a - alpha * b`` elementwise with broadcasting."""
+        if alpha == 1:
+            return self.map("sub", BINARY["sub"], [a, b])
+        return self.map("sub", PARAMETRIC["sub_scaled"], [a, b, alpha])
+
     def where(self: "OpenCLBackend", cond: CLArray, a: Operand, b: Operand) -> CLArray:
-        """Return elements of ``a`` where ``cond`` is true and of ``b`` elsewhere, broadcast together."""
-        arrays = [o for o in (a, b) if isinstance(o, CLArray)]
-        scalars = [o for o in (a, b) if not isinstance(o, CLArray)]
-        compute = np.result_type(*[x.dtype for x in arrays], *scalars) if arrays else np.result_type(*scalars)
+        """Return elements of ``a`` where ``cond`` is true and of ``b`` elsewhere, broadcast together.
+
+        The result has ``a``'s dtype when ``a`` is an array, else ``b``'s, as
+        the NumPy backend returns; two scalars give NumPy's result type.
+        """
+        if isinstance(a, CLArray):
+            compute = a.dtype
+        elif isinstance(b, CLArray):
+            compute = b.dtype
+        else:
+            compute = np.result_type(a, b)
         return self.map("where", TERNARY["where"], [cond, a, b], compute=compute)
+
+    def _keep_dtype(self: "OpenCLBackend", op: str, formula: Formula, operands: list[Operand]) -> CLArray:
+        """Compute ``formula`` in a float type and store the result in the first operand's dtype."""
+        x = operands[0]
+        out = self.empty(broadcast_shapes(op, *[o.shape for o in operands if isinstance(o, CLArray)]), x.dtype)
+        compute = float_result_dtype(x.dtype, self.has_fp64)
+        return self.map(op, formula, operands, out=out, compute=compute)
+
+    def leaky_relu(self: "OpenCLBackend", x: CLArray, negative_slope: float) -> CLArray:
+        """Return ``x`` where positive, else ``x * negative_slope``."""
+        return self._keep_dtype("leaky_relu", PARAMETRIC["leaky_relu"], [x, negative_slope])
+
+    def elu(self: "OpenCLBackend", x: CLArray, alpha: float) -> CLArray:
+        """Return ``x`` where positive, else ``alpha * (exp(x) - 1)``."""
+        return self._keep_dtype("elu", PARAMETRIC["elu"], [x, alpha])
+
+    def gelu(self: "OpenCLBackend", x: CLArray, approximate: str) -> CLArray:
+        """Return the GELU of ``x``: exact with erf for ``"none"``, the tanh approximation for ``"tanh"``."""
+        formula = PARAMETRIC["gelu_tanh" if approximate == "tanh" else "gelu_erf"]
+        return self._keep_dtype("gelu", formula, [x])
+
+    def softplus(self: "OpenCLBackend", x: CLArray, beta: float, threshold: float) -> CLArray:
+        """Return ``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
+        return self._keep_dtype("softplus", PARAMETRIC["softplus"], [x, beta, threshold])
+
+    def binary_cross_entropy(self: "OpenCLBackend", x: CLArray, target: CLArray) -> CLArray:
+        """Return the elementwise binary cross entropy, each log clamped at -100 as PyTorch does."""
+        return self._keep_dtype("binary_cross_entropy", PARAMETRIC["binary_cross_entropy"], [x, target])
+
+    def round(self: "OpenCLBackend", x: CLArray, decimals: int = 0) -> CLArray:
+        """Return ``x`` rounded half to even at ``decimals`` decimal places (negative: tens, hundreds ...)."""
+        if decimals == 0 or (x.dtype.kind in "iub" and decimals > 0):
+            return self.map("round", UNARY["round"], [x])
+        if decimals > 0:
+            return self._keep_dtype("round", PARAMETRIC["round_up"], [x, 10.0 ** decimals])
+        return self._keep_dtype("round", PARAMETRIC["round_down"], [x, 10.0 ** -decimals])
+
+    def clamp(self: "OpenCLBackend", x: CLArray, low: Operand | None, high: Operand | None) -> CLArray:
+        """Return ``x`` limited to ``[low, high]``; either bound may be None, a scalar or an array. NaN propagates."""
+        result = x
+        if low is not None:
+            result = self.map("clamp", BINARY["maximum"], [result, low])
+        if high is not None:
+            result = self.map("clamp", BINARY["minimum"], [result, high])
+        return self.clone(result) if result is x else result
+
+    def lerp(self: "OpenCLBackend", start: CLArray, end: CLArray, weight: Operand) -> CLArray:
+        """Return ``start + weight * (end - start)``, each of its two forms used where it is exact."""
+        return self.map("lerp", PARAMETRIC["lerp"], [start, end, weight])
+
+    def bitwise_not(self: "OpenCLBackend", x: CLArray) -> CLArray:
+        """Return ``~x`` for integers and ``not x`` for bool."""
+        _check_integer("bitwise_not", x)
+        if x.dtype == np.bool_:
+            return self.map("bitwise_not", UNARY["logical_not"], [x])
+        return self.map("bitwise_not", _BITWISE_NOT, [x])
+
+    def fill(self: "OpenCLBackend", x: CLArray, value: Any) -> CLArray:
+        """Return a new array shaped like ``x`` filled with ``value``."""
+        return self.full(x.shape, value, x.dtype)
+
+    def copy_from(self: "OpenCLBackend", x: CLArray, src: Operand) -> CLArray:
+        """Return a new array shaped like ``x`` holding ``src`` (broadcast and converted to ``x``'s dtype)."""
+        out = self.empty(x.shape, x.dtype)
+        self.assign(out, src)
+        return out
+
+
+_BITWISE_NOT = Formula("x", "~x")
+
+
+def _check_integer(op: str, *operands: Operand) -> None:
+    """Raise PyTorch's error for a bitwise op on float operands."""
+    for operand in operands:
+        is_float = operand.dtype.kind == "f" if isinstance(operand, CLArray) else isinstance(operand, float)
+        if is_float:
+            raise RuntimeError(f"\"{op}_opencl\" not implemented for 'Float'")
 
 
 def _unary_kernel(name: str, formula: Formula):
@@ -148,6 +252,8 @@ def _unary_kernel(name: str, formula: Formula):
 
 def _binary_kernel(name: str, formula: Formula):
     def kernel(self: "OpenCLBackend", a: Operand, b: Operand) -> CLArray:
+        if name in INTEGER_ONLY:
+            _check_integer(name, a, b)
         return self.map(name, formula, [a, b])
 
     kernel.__name__ = name
@@ -157,8 +263,10 @@ def _binary_kernel(name: str, formula: Formula):
 
 
 # One method per table entry, so adding an op to formulas.py is all it takes.
+# Methods written out in the class body (add, round ...) take parameters the table kernels lack.
 for _name, _formula in UNARY.items():
-    setattr(ElementwiseKernels, _name, _unary_kernel(_name, _formula))
+    if _name not in vars(ElementwiseKernels):
+        setattr(ElementwiseKernels, _name, _unary_kernel(_name, _formula))
 for _name, _formula in BINARY.items():
-    if _name != "div":
+    if _name not in vars(ElementwiseKernels):
         setattr(ElementwiseKernels, _name, _binary_kernel(_name, _formula))

@@ -176,10 +176,6 @@ class MemoryKernels:
         """Return a view of ``x`` with a size-1 dim inserted at ``dim``."""
         return views.unsqueeze(x, dim)
 
-    def getitem(self: "OpenCLBackend", x: CLArray, key: Any) -> CLArray:
-        """Return the view selected by a basic index (ints, positive-step slices, None, Ellipsis)."""
-        return views.getitem(x, key)
-
     def as_strided(self: "OpenCLBackend", x: CLArray, size: Sequence[int], stride: Sequence[int],
                    storage_offset: int | None = None) -> CLArray:
         """Return a view over ``x``'s buffer with the given shape, element strides and offset."""
@@ -188,7 +184,3 @@ class MemoryKernels:
     def diagonal(self: "OpenCLBackend", x: CLArray, offset: int = 0, dim1: int = 0, dim2: int = 1) -> CLArray:
         """Return a view of the diagonal of ``x`` over ``dim1`` and ``dim2``, as the last dim."""
         return views.diagonal(x, offset, dim1, dim2)
-
-    def setitem(self: "OpenCLBackend", x: CLArray, key: Any, value: Any) -> None:
-        """Write ``value`` (a scalar or an array broadcastable to ``x[key]``) into ``x[key]`` in place."""
-        self.assign(views.getitem(x, key), value)

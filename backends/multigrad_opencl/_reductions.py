@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from math import prod
 from typing import TYPE_CHECKING, Sequence
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from . import templates
 from .array import CLArray, contiguous_strides, coalesce
-from .formulas import Formula
+from .formulas import BINARY, Formula
 
 if TYPE_CHECKING:
     from .backend import OpenCLBackend
@@ -203,6 +204,38 @@ class ReductionKernels:
         global_size, local_size = self.ndrange(sizes)
         self.launch(op, kernel, global_size, local_size, args)
         return out
+
+    def mean(self: "OpenCLBackend", x: CLArray, dims: Sequence[int] = (), keepdim: bool = False) -> CLArray:
+        """Return the mean over ``dims`` (all when empty) of a float array; an empty reduction gives NaN."""
+        reduced_dims = _normalize_dims("mean", dims, x.ndim)
+        count = prod(x.shape[d] for d in reduced_dims)
+        total = self.sum(x, dims, keepdim)
+        out = self.empty(total.shape, x.dtype)
+        return self.map("mean", BINARY["div"], [total, float(count)], out=out, compute=x.dtype)
+
+    def norm(self: "OpenCLBackend", x: CLArray, p: float, dims: Sequence[int] = (), keepdim: bool = False) -> CLArray:
+        """Return the vector ``p``-norm over ``dims`` (all when empty), in ``x``'s dtype.
+
+        ``p`` may be any float: 0 counts nonzero elements, inf and -inf take
+        the largest and smallest magnitude (0 and inf over no elements).
+        """
+        magnitude = self.abs(x)
+        reduced_dims = _normalize_dims("norm", dims, x.ndim)
+        empty = prod(x.shape[d] for d in reduced_dims) == 0
+        if p == 2:
+            result = self.sqrt(self.sum(self.mul(magnitude, magnitude), dims, keepdim))
+        elif p == 1:
+            result = self.sum(magnitude, dims, keepdim)
+        elif p in (math.inf, -math.inf):
+            if empty:
+                shape = self.sum(magnitude, dims, keepdim).shape
+                return self.full(shape, 0 if p > 0 else math.inf, x.dtype)
+            result = (self.amax if p > 0 else self.amin)(magnitude, dims, keepdim)
+        elif p == 0:
+            result = self.sum(self.ne(magnitude, 0), dims, keepdim)
+        else:
+            result = self.pow(self.sum(self.pow(magnitude, float(p)), dims, keepdim), 1.0 / p)
+        return result if result.dtype == x.dtype else self.cast(result, x.dtype)
 
     # PyTorch's names for the value reductions.
     max = amax

@@ -1,7 +1,7 @@
 """OpenCLBackend: device discovery, memory, kernel cache and launches.
 
 The kernels themselves are methods of the mixins in ``_memory``,
-``_elementwise``, ``_reductions``, ``_matmul`` and ``_indexing``.
+``_elementwise``, ``_reductions``, ``_matmul``, ``_indexing``, ``_shape`` and ``_nn``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from ._elementwise import ElementwiseKernels
 from ._indexing import IndexingKernels
 from ._matmul import MatmulKernels
 from ._memory import MemoryKernels
+from ._nn import NnKernels
 from ._reductions import ReductionKernels
+from ._shape import ShapeKernels
 from .array import CLArray, contiguous_strides
 
 __all__ = ["OpenCLBackend"]
@@ -34,11 +36,12 @@ def _pow2_ceil(n: int) -> int:
     return 1 << max(n - 1, 0).bit_length()
 
 
-class OpenCLBackend(MemoryKernels, ElementwiseKernels, ReductionKernels, MatmulKernels, IndexingKernels, Backend):
+class OpenCLBackend(MemoryKernels, ElementwiseKernels, ReductionKernels, MatmulKernels, IndexingKernels, ShapeKernels,
+                    NnKernels, Backend):
     """An OpenCL device, ``"opencl:N"``, running multigrad's own kernels.
 
     Devices are numbered across all platforms in the order pyopencl lists them.
-    Kernels are compiled on first use for each (op, dtypes, rank) and cached as
+    Kernels are compiled on first use for each (formula or op, dtypes, rank) and cached as
     ``cl.Kernel`` objects for the life of the backend. All work goes through one
     in-order command queue, so results are ready for the next kernel without
     explicit events; ``to_numpy`` and index checks wait for the queue.

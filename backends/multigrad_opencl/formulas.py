@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Formula", "UNARY", "BINARY", "TERNARY"]
+__all__ = ["Formula", "UNARY", "BINARY", "TERNARY", "PARAMETRIC", "INTEGER_ONLY"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,9 @@ UNARY: dict[str, Formula] = {
     "tanh": floating("tanh(x)"),
     "sigmoid": floating("(T)1 / ((T)1 + exp(-x))"),
     "erf": floating("erf(x)"),
+    "silu": floating("x / ((T)1 + exp(-x))"),
+    "log_sigmoid": floating("-(fmax(-x, (T)0) + log1p(exp(-fabs(x))))"),
+    "frac": same("x - trunc(x)", "(T)0"),
     "logical_not": boolean("x == (T)0", "x == (T)0"),
     "isnan": boolean("isnan(x)", "0"),
     "isinf": boolean("isinf(x)", "0"),
@@ -102,6 +105,31 @@ BINARY: dict[str, Formula] = {
     "logical_and": boolean("(a != (T)0) && (b != (T)0)", "(a != (T)0) && (b != (T)0)"),
     "logical_or": boolean("(a != (T)0) || (b != (T)0)", "(a != (T)0) || (b != (T)0)"),
     "logical_xor": boolean("(a != (T)0) != (b != (T)0)", "(a != (T)0) != (b != (T)0)"),
+    "bitwise_and": same("a", "a & b"),
+    "bitwise_or": same("a", "a | b"),
+    "bitwise_xor": same("a", "a ^ b"),
+}
+
+#: Integer-only ops: float operands raise before their ``on_float`` placeholder could run.
+INTEGER_ONLY = frozenset({"bitwise_and", "bitwise_or", "bitwise_xor"})
+
+#: Ops with parameters. Operands are named by count, as for the tables above: ``x`` alone;
+#: ``a`` (the input) and ``b``; or ``c`` (the input), ``a`` and ``b``.
+PARAMETRIC: dict[str, Formula] = {
+    "leaky_relu": floating("mg_select(a * b, a, a > (T)0)"),
+    "elu": floating("mg_select(b * expm1(a), a, a > (T)0)"),
+    "gelu_tanh": floating(
+        "(T)0.5 * x * ((T)1 + tanh((T)0.7978845608028654 * (x + (T)0.044715 * x * x * x)))"),
+    "gelu_erf": floating("(T)0.5 * x * ((T)1 + erf(x * (T)0.7071067811865476))"),
+    # log1p(exp(-|cx|)) + max(cx, 0) is log(1 + exp(cx)) without overflow.
+    "softplus": floating("mg_select((log1p(exp(-fabs(c * a))) + fmax(c * a, (T)0)) / a, c, c * a > b)"),
+    "round_up": floating("rint(a * b) / b"),
+    "round_down": floating("rint(a / b) * b"),
+    "binary_cross_entropy": floating(
+        "-(b * fmax(log(a), (T)-100) + ((T)1 - b) * fmax(log1p(-a), (T)-100))"),
+    "add_scaled": same("c + a * b", "c + a * b"),
+    "sub_scaled": same("c - a * b", "c - a * b"),
+    "lerp": same("mg_select(a - (a - c) * ((T)1 - b), c + b * (a - c), fabs(b) < (T)0.5)", None),
 }
 
 #: ``where(cond, a, b)``: cond is loaded in the compute type of ``a`` and ``b``.

@@ -1,19 +1,15 @@
-"""pluggy entry point that registers the OpenCL backend with multigrad."""
+"""Plugin entry point of the OpenCL backend (entry-point group ``multigrad.backends``)."""
 
 from __future__ import annotations
 
-import pluggy
-
-from multigrad.backend import Backend
+from multigrad.backend import Backend, hookimpl
 
 from .backend import OpenCLBackend
-
-hookimpl = pluggy.HookimplMarker("multigrad")
 
 
 @hookimpl
 def multigrad_backends() -> list[type[Backend]]:
-    """Return the backend classes this plugin provides: ``[OpenCLBackend]`` (device type ``"opencl"``).
+    """Provide the ``opencl`` device type.
 
     The class is returned even when no OpenCL platform is present; its
     ``availability()`` then reports why and what to install.

@@ -15,7 +15,7 @@ from ._cl import c_type
 
 __all__ = [
     "helpers", "strided_index", "elementwise_flat", "elementwise_vector", "elementwise_strided",
-    "reduction", "scan", "gather", "scatter", "matmul",
+    "reduction", "scan", "gather", "scatter", "matmul", "nonzero",
 ]
 
 _SIGNED_HELPERS = """
@@ -404,5 +404,26 @@ __kernel void k({", ".join(params)}) {{
     for (long jj = j; jj < N; ++jj) {{
             {scalar_body}
     }}
+}}
+"""
+
+
+def nonzero(rank: int) -> str:
+    """Return a kernel that writes the coordinates of each nonzero element of a contiguous mask.
+
+    ``position`` is the inclusive running count of nonzero elements, so the
+    element at flat index ``i`` writes row ``position[i] - 1`` of the output
+    (``rank`` int64 coordinates per row), in C order as NumPy's argwhere does.
+    """
+    params = ["__global long* out", "__global const uchar* mask", "__global const long* position", "long n"]
+    params += [f"long n{d}" for d in range(rank)]
+    unravel = "\n        ".join(
+        f"out[row + {d}] = rest % n{d}; rest /= n{d};" for d in range(rank - 1, -1, -1))
+    return f"""__kernel void k({", ".join(params)}) {{
+    long i = get_global_id(0);
+    if (i >= n || !mask[i]) return;
+    long row = (position[i] - 1) * {rank};
+    long rest = i;
+    {unravel}
 }}
 """

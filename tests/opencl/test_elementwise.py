@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from multigrad_opencl.formulas import BINARY, UNARY
+from multigrad_opencl.formulas import BINARY, INTEGER_ONLY, UNARY
 
 from .layouts import LAYOUTS, SHAPES
 
@@ -27,7 +27,8 @@ NUMPY_UNARY = {
     "rsqrt": lambda x: 1 / np.sqrt(x), "reciprocal": np.reciprocal, "sin": np.sin, "cos": np.cos, "tan": np.tan,
     "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
     "sigmoid": _sigmoid, "erf": _erf, "logical_not": np.logical_not, "isnan": np.isnan, "isinf": np.isinf,
-    "isfinite": np.isfinite,
+    "isfinite": np.isfinite, "silu": lambda x: x * _sigmoid(x), "log_sigmoid": lambda x: np.log(_sigmoid(x)),
+    "frac": lambda x: x - np.trunc(x),
 }
 
 NUMPY_BINARY = {
@@ -36,6 +37,7 @@ NUMPY_BINARY = {
     "maximum": np.maximum, "minimum": np.minimum, "atan2": np.arctan2, "eq": np.equal, "ne": np.not_equal,
     "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
     "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor,
+    "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or, "bitwise_xor": np.bitwise_xor,
 }
 
 # Inputs inside each op's domain, so NaN appears only where a test puts it.
@@ -120,7 +122,7 @@ def _binary_inputs(name, rng, shape, dtype):
     return a.astype(dtype), b.astype(dtype)
 
 
-@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("name", sorted(set(BINARY) - INTEGER_ONLY))
 def test_binary_contiguous(backend, rng, float_dtype, name) -> None:
     a, b = _binary_inputs(name, rng, (999,), float_dtype)
     result = backend.to_numpy(getattr(backend, name)(backend.from_numpy(a), backend.from_numpy(b)))
@@ -222,3 +224,19 @@ def test_where_layouts(backend, rng, layout) -> None:
     np.testing.assert_array_equal(backend.to_numpy(result), np.where(cond, a_expected, b))
     scalar_result = backend.where(backend.from_numpy(cond), a_device, 0.5)
     np.testing.assert_array_equal(backend.to_numpy(scalar_result), np.where(cond, a_expected, np.float32(0.5)))
+
+
+@pytest.mark.parametrize("name", sorted(INTEGER_ONLY))
+def test_bitwise_integers_and_float_error(backend, rng, name) -> None:
+    a = rng.integers(-50, 50, (33,)).astype(np.int32)
+    b = rng.integers(-50, 50, (33,)).astype(np.int32)
+    result = backend.to_numpy(getattr(backend, name)(backend.from_numpy(a), backend.from_numpy(b)))
+    np.testing.assert_array_equal(result, NUMPY_BINARY[name](a, b))
+    with pytest.raises(RuntimeError, match=f"{name}_opencl.*Float"):
+        getattr(backend, name)(backend.from_numpy(a.astype(np.float32)), 1)
+
+
+def test_bitwise_not_on_bool_is_logical_not(backend) -> None:
+    values = np.array([True, False, True])
+    result = backend.to_numpy(backend.bitwise_not(backend.from_numpy(values)))
+    np.testing.assert_array_equal(result, ~values)
