@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--device", default="numpy", metavar="DEVICE",
                       help="device to run on: numpy, opencl or opencl:N (default: numpy)")
-    demo.add_argument("--epochs", type=_positive_int, default=10, metavar="N",
-                      help="training epochs per model, each one pass over the training set (default: 10)")
+    demo.add_argument("--epochs", type=_positive_int, default=20, metavar="N",
+                      help="training epochs per model, each one pass over the training set (default: 20)")
     demo.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
                       help="examples per training step (default: 32)")
     demo.add_argument("--lr", type=_positive_float, default=None, metavar="RATE",

@@ -40,7 +40,7 @@ def run_demo(args: argparse.Namespace) -> int:
             mg.manual_seed(args.seed)
             model = build_model(name).to(device)
             lr = args.lr if args.lr is not None else (MLP_LR if name == "mlp" else CNN_LR)
-            print(f"\n{name.upper()} (Adam, lr {lr:g}, batch size {args.batch_size}, {args.epochs} epochs):\n{model}")
+            print(f"\n{name.upper()} (Adam, lr {lr:g} annealed to 0, batch size {args.batch_size}, {args.epochs} epochs):\n{model}")
             results[name] = train(name, model, train_set, test_set, args.epochs, args.batch_size, lr, args.seed)
 
     if results:
@@ -228,10 +228,16 @@ def evaluate(model, dataset, batch_size: int = 512) -> float:
 
 
 def train(name: str, model, train_set, test_set, epochs: int, batch_size: int, lr: float, seed: int) -> dict:
-    """Train ``model`` with Adam and cross entropy; return its per-step losses and accuracies."""
+    """Train ``model`` with Adam, a cosine learning-rate schedule and cross entropy.
+
+    Returns the model, its optimizer, the loss of every step, the final
+    test accuracy and the training time in seconds.
+    """
     import multigrad as mg
 
     optimizer = mg.optim.Adam(model.parameters(), lr=lr)
+    # Annealing the rate to zero over the run makes the final accuracy steadier from seed to seed.
+    scheduler = mg.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     loss_fn = mg.nn.CrossEntropyLoss()
     loader = mg.utils.data.DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed)
     progress = Progress()
@@ -261,6 +267,7 @@ def train(name: str, model, train_set, test_set, epochs: int, batch_size: int, l
             rate = seen / max(time.perf_counter() - epoch_start, 1e-9)
             line = progress.line(prefix, step, len(loader), loss_sum / seen, correct / seen, rate)
             progress.update(line)
+        scheduler.step()
         test_accuracy = evaluate(model, test_set)
         progress.finish(f"{line}  test acc {100 * test_accuracy:5.1f}%")
     seconds = time.perf_counter() - started
