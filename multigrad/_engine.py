@@ -8,11 +8,16 @@ matches PyTorch's order for hooks.
 from __future__ import annotations
 
 import heapq
+import logging
+
+import numpy as np
 from typing import Iterable, Sequence
 
 from ._grad_mode import GRAD_STATE
-from ._node import HOOK_STATES, AccumulateGrad, Node, edge
+from ._node import ANOMALY, ANOMALY_TRACES, HOOK_STATES, AccumulateGrad, Node, edge
 from ._tensor import Tensor, _wrap
+
+logger = logging.getLogger("multigrad")
 
 
 def _as_tensor_tuple(value, what: str) -> tuple:
@@ -220,6 +225,7 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
 
     # Step 3: run ready nodes, newest first, until the queue is empty.
     heappush, heappop = heapq.heappush, heapq.heappop
+    hook_states = HOOK_STATES.data  # the plain dict behind the weak mapping: cheap to test for emptiness
     previous_mode = GRAD_STATE.enabled
     GRAD_STATE.enabled = create_graph
     try:
@@ -239,7 +245,9 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                 if node.next_functions and not any(n in needed for n, _ in node.next_functions):
                     continue
 
-            if HOOK_STATES and node in HOOK_STATES:
+            if ANOMALY.enabled:
+                outputs = _apply_in_anomaly_mode(node, grads, hooks_done=targets is not None)
+            elif hook_states and node in HOOK_STATES:
                 outputs = _apply_hooked_node(node, grads, hooks_done=targets is not None)
             elif len(grads) == 1:
                 outputs = node.apply(grads) if grads[0] is not None else (None,) * len(node.next_functions)
@@ -275,7 +283,7 @@ def _apply_multi_output(node: Node, grads: list) -> tuple:
 
 
 def _run_tensor_pre_hooks(node: Node, grads: list) -> list:
-    state = HOOK_STATES.get(node) if HOOK_STATES else None
+    state = HOOK_STATES.get(node) if HOOK_STATES.data else None
     if state is None:
         return grads
     for output_nr, hooks in state.tensor_pre_hooks.items():
@@ -306,6 +314,31 @@ def _checked_hook_result(result, grad, node: Node):
             f"expected {list(grad._data.shape)}"
         )
     return result
+
+
+def _apply_in_anomaly_mode(node: Node, grads: list, hooks_done: bool) -> tuple:
+    """Run a node, reporting its forward traceback on error and checking its results for NaN."""
+    try:
+        if node in HOOK_STATES:
+            outputs = _apply_hooked_node(node, grads, hooks_done)
+        else:
+            outputs = _apply_multi_output(node, grads)
+    except Exception as error:
+        trace = ANOMALY_TRACES.get(node)
+        note = f"Error detected in {node.name()}. " + (
+            "Traceback of forward call that caused the error:\n" + "".join(trace) if trace
+            else "No forward traceback was recorded for this node (it was created outside anomaly mode)."
+        )
+        logger.error("%s", note)
+        if hasattr(error, "add_note"):
+            error.add_note(note)
+        raise
+    if ANOMALY.check_nan:
+        for index, g in enumerate(outputs):
+            if g is not None and g._data.dtype.kind == "f" and g._backend.to_numpy(g._data).dtype.kind == "f":
+                if np.isnan(g._backend.to_numpy(g._data)).any():
+                    raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
+    return outputs
 
 
 def _apply_hooked_node(node: Node, grads: list, hooks_done: bool) -> tuple:

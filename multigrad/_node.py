@@ -6,6 +6,7 @@ import itertools
 import linecache
 import os
 import sys
+import threading
 import weakref
 from typing import Any, Callable
 
@@ -236,6 +237,26 @@ def describe_tensor(data_shape, dtype_np) -> str:
     return f"[multigrad.{_dtype.TYPE_NAMES[d]} [{', '.join(str(s) for s in data_shape)}]]"
 
 
+class _SavedTensorHooks(threading.local):
+    """The stack of (pack, unpack) hooks of this thread; ``active`` counts pushes on all threads."""
+
+    active = 0
+
+    def __init__(self) -> None:
+        self.stack: list = []
+
+    def push(self, pack, unpack) -> None:
+        self.stack.append((pack, unpack))
+        type(self).active += 1
+
+    def pop(self) -> None:
+        self.stack.pop()
+        type(self).active -= 1
+
+
+SAVED_TENSOR_HOOKS = _SavedTensorHooks()
+
+
 class SavedTensor:
     """A tensor saved for backward, with the version it had when saved.
 
@@ -244,10 +265,17 @@ class SavedTensor:
     its ``grad_fn``, so the node and its output do not reference each other.
     """
 
-    __slots__ = ("tensor", "version", "data", "backend", "counter", "output_nr", "requires_grad", "grad_fn")
+    __slots__ = ("tensor", "version", "data", "backend", "counter", "output_nr", "requires_grad", "grad_fn", "unpack_hook")
 
     def __init__(self, t, is_output: bool = False) -> None:
         self.version = t._version_counter[0]
+        self.unpack_hook = None
+        if _SavedTensorHooks.active and SAVED_TENSOR_HOOKS.stack:
+            pack, self.unpack_hook = SAVED_TENSOR_HOOKS.stack[-1]
+            self.tensor = None
+            self.data = pack(t)
+            self.counter = t._version_counter
+            return
         if is_output:
             self.tensor = None
             self.data = t._data
@@ -265,6 +293,8 @@ class SavedTensor:
         counter = self.counter
         if counter is None:
             raise RuntimeError(FREED_MESSAGE)
+        if self.unpack_hook is not None:
+            return self.unpack_hook(self.data)
         if counter[0] != self.version:
             self._raise_modified(node)
         t = self.tensor
