@@ -16,12 +16,12 @@ from .checks import (
 )
 from .libraries import Library, MultigradLibrary, TorchLibrary, make_library
 from .samples import make_inputs
-from .special import SPECIAL_OPS, Skip, Through
+from .special import SPECIAL_OPS, Equivalent, Skip, Through
 from .tolerances import DTYPES, GRADCHECK, TOLERANCES, tolerance
 
 __all__ = [
     "Case", "CheckFailure", "DTYPES", "GRADCHECK", "IndexSyntaxError", "Library", "MissingSamples",
-    "MultigradLibrary", "SPECIAL_OPS", "Skip", "SkipCase", "TOLERANCES", "Through", "TorchLibrary",
+    "MultigradLibrary", "SPECIAL_OPS", "Equivalent", "Skip", "SkipCase", "TOLERANCES", "Through", "TorchLibrary",
     "check_against_reference", "check_gradcheck", "collect_cases", "compare_arrays", "default_registry_path",
     "load_cases", "make_inputs", "make_library", "parse_index", "resolve_call", "tolerance",
 ]

@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
                 counts["failed"] += 1
                 text = str(failure) if args.verbose else str(failure).splitlines()[0]
                 print(f"FAILED {case.id} [{label}]: {text}")
+            except Exception as error:  # noqa: BLE001 - a crash in one case must not hide the others
+                counts["failed"] += 1
+                print(f"FAILED {case.id} [{label}]: the check raised {type(error).__name__}: {error}")
             else:
                 counts["passed"] += 1
 

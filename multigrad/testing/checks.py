@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .libraries import Library
-from .samples import DtypeInput, IndexInput, SampleInputs, TensorInput, make_inputs
-from .special import SPECIAL_OPS, Skip, Through
+from .libraries import Library, MultigradLibrary
+from .samples import DtypeInput, IndexInput, SampleInputs, TensorInput, _without_line_numbers, make_inputs
+from .special import GRADCHECK_SKIPS, SPECIAL_OPS, Equivalent, Skip, Through
 from .tolerances import GRADCHECK, tolerance
 
 __all__ = [
@@ -57,7 +57,7 @@ class Case:
 
     @property
     def where(self) -> str:
-        sample = "no sample" if self.sample is None else f"sample {self.sample_index} {self.sample}"
+        sample = "no sample" if self.sample is None else f"sample {self.sample_index} {_without_line_numbers(self.sample)}"
         return f"op '{self.op.name}' ({os.path.basename(self.registry_path)}:{self.op.line}), {sample}"
 
 
@@ -113,14 +113,19 @@ def resolve_call(op, library: Library):
         raise SkipCase(f"op '{op.name}' is skipped: {special.reason}")
     if isinstance(special, Through):
         return (lambda *args, **kwargs: special.call(library.module, *args, **kwargs)), special
+    if isinstance(special, Equivalent):
+        if isinstance(library, MultigradLibrary):
+            return _private_function(op.name), special
+        return (lambda *args, **kwargs: special.call(library.module, *args, **kwargs)), special
     if op.name.startswith("_"):
         raise CheckFailure(
             f"private op '{op.name}' has no entry in SPECIAL_OPS (multigrad/testing/special.py); add a "
             f"Through expression over public API that reaches it, or a Skip with the reason"
         )
 
-    if "function" in op.variants:
-        function = library.function(op.name)
+    if "function" in op.variants or not op.variants:
+        # Ops without variants are public only in nn.functional, so they are looked up there first.
+        function = library.function(op.name, functional_first=not op.variants)
         if function is None:
             raise CheckFailure(
                 f"{library.name} has no function '{op.name}' to run op '{op.name}'; add an entry to SPECIAL_OPS "
@@ -130,6 +135,12 @@ def resolve_call(op, library: Library):
     if "method" in op.variants:
         return _method_call(op.name), None
     return _method_call(op.name + "_"), None
+
+
+def _private_function(name: str):
+    from multigrad._generated import _ops
+
+    return getattr(_ops, name)
 
 
 def _method_call(name: str):
@@ -144,15 +155,17 @@ def _method_call(name: str):
 def _materialize(inputs: SampleInputs, library: Library, dtype_name: str):
     """Turn sample inputs into ``library`` values; return ``(args, kwargs, leaves)``.
 
-    Float tensors take ``dtype_name`` and require grad; they are the leaves.
+    Float tensors take ``dtype_name``; those that require grad (all but the sample's
+    ``no_grad_args``) are the leaves.
     """
     leaves = []
 
     def convert(value):
         if isinstance(value, TensorInput):
             if value.floating:
-                t = library.tensor(value.array, dtype_name, requires_grad=True)
-                leaves.append(t)
+                t = library.tensor(value.array, dtype_name, requires_grad=value.requires_grad)
+                if value.requires_grad:
+                    leaves.append(t)
                 return t
             return library.tensor(value.array, str(value.array.dtype), requires_grad=False)
         if isinstance(value, list) and value and all(isinstance(v, TensorInput) for v in value):
@@ -222,7 +235,7 @@ def check_against_reference(case: Case, dtype_name: str, library: Library, refer
         raise CheckFailure(f"{where}: the reference {reference.name} rejects the sample ({type(error).__name__}: {error}); fix the sample") from error
     actual = _run(case, library, call, args, kwargs)
 
-    _compare_outputs(where, actual, expected, library, reference)
+    _compare_outputs(where, actual, expected, args, ref_args, library, reference)
     if special is not None and special.check_node:
         _check_node(where, case.op, actual, library, special)
     _compare_gradients(where, case, actual, expected, leaves, ref_leaves, library, reference)
@@ -234,7 +247,8 @@ def _require_dtype(library: Library, dtype_name: str) -> None:
         raise SkipCase(f"{library.name} does not support {dtype_name}")
 
 
-def _compare_outputs(where: str, actual: list, expected: list, library: Library, reference: Library) -> None:
+def _compare_outputs(where: str, actual: list, expected: list, args: list, ref_args: list, library: Library,
+                     reference: Library) -> None:
     if len(actual) != len(expected):
         raise CheckFailure(f"{where}: {library.name} returns {len(actual)} outputs, {reference.name} {len(expected)}")
     for k, (a, e) in enumerate(zip(actual, expected)):
@@ -248,10 +262,12 @@ def _compare_outputs(where: str, actual: list, expected: list, library: Library,
         _compare_tensors(where, what, a, e, library, reference)
         if bool(a.requires_grad) != bool(e.requires_grad):
             raise CheckFailure(f"{where}: {what} has requires_grad={a.requires_grad} in {library.name}, {e.requires_grad} in {reference.name}")
-        if library.is_view(a) != reference.is_view(e):
+        # A view of an intermediate tensor is invisible to the caller, so only views of inputs count.
+        a_view, e_view = library.is_view_of(a, args), reference.is_view_of(e, ref_args)
+        if a_view != e_view:
             raise CheckFailure(
-                f"{where}: {what} is {'a view' if library.is_view(a) else 'not a view'} in {library.name}, "
-                f"{'a view' if reference.is_view(e) else 'not a view'} in {reference.name}"
+                f"{where}: {what} is {'a view' if a_view else 'not a view'} of an input in {library.name}, "
+                f"{'a view' if e_view else 'not a view'} in {reference.name}"
             )
 
 
@@ -346,6 +362,9 @@ def check_gradcheck(case: Case, library: Library, second_order: bool = False) ->
 
     inputs = _require_samples(case)
     _require_dtype(library, "float64")
+    reason = GRADCHECK_SKIPS.get((case.op.name, case.sample_index))
+    if reason:
+        raise SkipCase(f"{case.where}: gradcheck is skipped: {reason}")
     where = f"{case.where}, float64"
     call, _ = resolve_call(case.op, library)
     args, kwargs, leaves = _materialize(inputs, library, "float64")

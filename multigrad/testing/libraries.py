@@ -47,12 +47,22 @@ class Library:
         """Return d(outputs)/d(inputs) weighted by grad_outputs; None for inputs that outputs do not use."""
         return self.module.autograd.grad(outputs, inputs, grad_outputs, allow_unused=True)
 
-    def function(self, name: str) -> Callable | None:
-        """Return the public op ``name`` as a function, or None when the library has none."""
+    def function(self, name: str, functional_first: bool = False) -> Callable | None:
+        """Return the public op ``name`` as a function, or None when the library has none.
+
+        With ``functional_first``, ``nn.functional`` is searched before the top-level namespace.
+        """
         raise NotImplementedError
 
-    def is_view(self, t) -> bool:
-        return t._base is not None
+    def is_view_of(self, t, args) -> bool:
+        """Return whether ``t`` shares memory with a tensor among ``args`` (or inside a list of them)."""
+        if t._base is None:
+            return False
+        for arg in args:
+            for candidate in arg if isinstance(arg, list) else [arg]:
+                if self.is_tensor(candidate) and (candidate is t._base or candidate._base is t._base):
+                    return True
+        return False
 
     def node_name(self, t) -> str | None:
         return None if t.grad_fn is None else type(t.grad_fn).__name__
@@ -94,13 +104,14 @@ class MultigradLibrary(Library):
     def to_numpy(self, t):
         return np.array(t.detach().numpy(), copy=True)
 
-    def function(self, name):
-        found = getattr(self.module, name, None)
-        if callable(found) and not isinstance(found, type):
-            return found
-        nn = getattr(self.module, "nn", None)
-        functional = getattr(nn, "functional", None)
-        return getattr(functional, name, None)
+    def function(self, name, functional_first=False):
+        functional = getattr(getattr(self.module, "nn", None), "functional", None)
+        namespaces = (functional, self.module) if functional_first else (self.module, functional)
+        for namespace in namespaces:
+            found = getattr(namespace, name, None)
+            if callable(found) and not isinstance(found, type):
+                return found
+        return None
 
 
 class TorchLibrary(Library):
@@ -127,9 +138,13 @@ class TorchLibrary(Library):
     def to_numpy(self, t):
         return t.detach().cpu().numpy().copy()
 
-    def function(self, name):
+    def function(self, name, functional_first=False):
         torch = self.module
-        for namespace in (torch, torch.Tensor, torch.nn.functional):
+        namespaces = (torch, torch.Tensor, torch.nn.functional)
+        if functional_first:
+            # torch.dropout, torch.batch_norm and others take other arguments than their nn.functional namesakes.
+            namespaces = (torch.nn.functional, torch, torch.Tensor)
+        for namespace in namespaces:
             found = getattr(namespace, name, None)
             if callable(found) and not isinstance(found, type):
                 return found

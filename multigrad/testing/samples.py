@@ -7,7 +7,7 @@ and optional ``kwargs``, read by the argument's declared type:
   filled with uniform random values in ``domain`` (default [-2, 2]);
   ``Tensor|Scalar`` also takes a number, passed as a Python scalar;
   ``Tensor?`` takes null for None.
-- ``Tensor[]``: a list of shapes.
+- ``Tensor[]`` and ``Tensor...``: a list of shapes (``Tensor...`` passes the tensors one by one).
 - ``Index``: a string in Python's subscript syntax, such as ``"1:3, None, ::2"``.
 - ``dtype?``: a dtype name such as ``float64``.
 - anything else: the value itself.
@@ -16,7 +16,9 @@ Optional keys mark tensor arguments by position (or keyword name):
 ``bool_args: [0]`` fills them with random bools; ``int_args`` fills them with
 random int64 values, drawn from ``domain`` for a list (``int_args: [1]``) or
 from each argument's own ``[low, high)`` for a mapping (``int_args: {1: [0, 5]}``);
-``tensor_args: [1, 2]`` makes shapes given to ``Any`` arguments random tensors.
+``tensor_args: [1, 2]`` makes shapes given to ``Any`` arguments random tensors;
+``no_grad_args: [2]`` keeps float tensors from requiring grad (PyTorch rejects
+``requires_grad`` on some, such as the class weights of nll_loss).
 Float tensors take the dtype under test.
 """
 
@@ -41,6 +43,7 @@ class TensorInput:
 
     array: np.ndarray  # float64 values for float tensors, bool or int64 otherwise
     floating: bool
+    requires_grad: bool = True  # for float tensors; False for the sample's no_grad_args
 
 
 @dataclass
@@ -81,6 +84,7 @@ def make_inputs(op, sample: dict, sample_index: int) -> SampleInputs:
     if not isinstance(int_args, dict):
         int_args = {key: (low, high) for key in int_args}
     tensor_args = set(sample.get("tensor_args", ()))
+    no_grad_args = set(sample.get("no_grad_args", ()))
     positional = [a for a in op.args if not a.keyword_only]
     by_name = {a.name: a for a in op.args}
 
@@ -92,14 +96,28 @@ def make_inputs(op, sample: dict, sample_index: int) -> SampleInputs:
     for position, value in enumerate(raw_args):
         arg = positional[position] if position < len(positional) else op.args[position]
         kind = _tensor_kind(position, arg.name, bool_args, int_args, tensor_args)
-        args.append(_make_value(arg, value, kind, rng, low, high, op.name, sample_index))
+        made = _make_value(arg, value, kind, rng, low, high, op.name, sample_index)
+        if position in no_grad_args or arg.name in no_grad_args:
+            _without_grad(made)
+        if arg.type == "Tensor...":
+            args.extend(made)  # variadic tensors are passed one by one
+        else:
+            args.append(made)
     kwargs = {}
     for name, value in (sample.get("kwargs") or {}).items():
         if name not in by_name:
             raise ValueError(f"op '{op.name}': sample {sample_index} passes unknown keyword '{name}'")
         kind = _tensor_kind(None, name, bool_args, int_args, tensor_args)
         kwargs[name] = _make_value(by_name[name], value, kind, rng, low, high, op.name, sample_index)
+        if name in no_grad_args:
+            _without_grad(kwargs[name])
     return SampleInputs(args, kwargs)
+
+
+def _without_grad(value) -> None:
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, TensorInput):
+            item.requires_grad = False
 
 
 def _without_line_numbers(value):
@@ -126,13 +144,13 @@ def _tensor_kind(position, name: str, bool_args: set, int_args: dict, tensor_arg
 
 def _make_value(arg, value, kind, rng, low: float, high: float, op_name: str, sample_index: int):
     where = f"op '{op_name}': sample {sample_index}, argument '{arg.name}'"
-    if kind == "forced float" or (kind != "float" and not arg.is_tensor and arg.type != "Tensor[]"):
+    if kind == "forced float" or (kind != "float" and not arg.is_tensor and arg.type not in ("Tensor[]", "Tensor...")):
         if not _is_shape(value):
             raise ValueError(f"{where} is marked as a tensor: give a shape (a list of ints), got {value!r}")
         return _random_tensor(value, "float" if kind == "forced float" else kind, rng, low, high)
-    if arg.type == "Tensor[]":
+    if arg.type in ("Tensor[]", "Tensor..."):
         if not isinstance(value, list) or not all(_is_shape(v) for v in value):
-            raise ValueError(f"{where} is Tensor[]: give a list of shapes, got {value!r}")
+            raise ValueError(f"{where} is {arg.type}: give a list of shapes, got {value!r}")
         return [_random_tensor(shape, kind, rng, low, high) for shape in value]
     if arg.is_tensor:
         if value is None and arg.type == "Tensor?":

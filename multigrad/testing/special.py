@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["Through", "Skip", "SPECIAL_OPS"]
+__all__ = ["Equivalent", "GRADCHECK_SKIPS", "Through", "Skip", "SPECIAL_OPS"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,19 @@ class Through:
     call: Callable
     expression: str
     check_node: bool = True
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """Call a private op directly in multigrad, and compare with ``call(torch, *args, **kwargs)``.
+
+    For ops with no public multigrad route that takes arbitrary inputs. Against a
+    multigrad reference (another device) both sides call the op directly.
+    """
+
+    call: Callable
+    expression: str
+    check_node: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,7 +68,56 @@ def _unsafe_view(lib, x, shape):
     return x.transpose(0, -1).reshape(shape)
 
 
-SPECIAL_OPS: dict[str, Through | Skip] = {
+def _vjp(lib, forward, shape, grad, like):
+    # The backward of forward(x) at a zero x of ``shape``, recorded so that its own gradient can be checked.
+    x = lib.zeros(tuple(shape), dtype=like.dtype, device=like.device, requires_grad=True)
+    (result,) = lib.autograd.grad(forward(x), x, grad, create_graph=True)
+    return result
+
+
+def _setitem(lib, x, index, values):
+    out = x.clone()
+    out[index] = values
+    return out
+
+
+def _conv(lib, input, weight, stride, padding, dilation, groups):
+    conv = getattr(lib.nn.functional, f"conv{input.ndim - 2}d")
+    return conv(input, weight, None, stride, padding, dilation, groups)
+
+
+def _conv_backward_input(lib, grad_output, weight, input_shape, stride, padding, dilation, groups):
+    forward = lambda x: _conv(lib, x, weight, stride, padding, dilation, groups)  # noqa: E731
+    return _vjp(lib, forward, input_shape, grad_output, grad_output)
+
+
+def _conv_backward_weight(lib, grad_output, input, weight_shape, stride, padding, dilation, groups):
+    forward = lambda w: _conv(lib, input, w, stride, padding, dilation, groups)  # noqa: E731
+    return _vjp(lib, forward, weight_shape, grad_output, grad_output)
+
+
+def _pool_gather(torch, input, indices):
+    # Each (batch, channel) plane of input, flattened, read at indices.
+    values = input.flatten(2).gather(2, indices.flatten(2))
+    return values.view(indices.shape)
+
+
+def _pool_scatter_add(torch, grad_output, indices, shape):
+    out = torch.zeros(tuple(shape[:2]) + (shape[2] * shape[3],), dtype=grad_output.dtype)
+    out = out.scatter_add(2, indices.flatten(2), grad_output.flatten(2))
+    return out.view(tuple(shape))
+
+
+def _embedding_backward(lib, grad_output, indices, num_weights, padding_idx, scale_grad_by_freq):
+    # embedding_dense_backward marks "no padding row" with -1, nn.functional.embedding with None.
+    def forward(weight):
+        return lib.nn.functional.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
+                                           scale_grad_by_freq=scale_grad_by_freq)
+
+    return _vjp(lib, forward, (num_weights, grad_output.shape[-1]), grad_output, grad_output)
+
+
+SPECIAL_OPS: dict[str, Through | Equivalent | Skip] = {
     "_mean": Through(lambda lib, x, dim=None, keepdim=False: lib.mean(x, dim, keepdim), "mean(x, dim, keepdim)"),
     "_matmul": Through(lambda lib, a, b: lib.matmul(a, b), "matmul(a, b)"),
     "_permute": Through(lambda lib, x, dims: x.permute(dims), "x.permute(dims)"),
@@ -70,5 +132,48 @@ SPECIAL_OPS: dict[str, Through | Skip] = {
                      "gelu(x, approximate=approximate)"),
     "_clamp_scalar": Through(lambda lib, x, min, max: lib.clamp(x, min, max), "clamp(x, min, max) with numbers"),
     "_clamp_tensor": Through(lambda lib, x, min, max: lib.clamp(x, min, max), "clamp(x, min, max) with tensors"),
+    "_index_put": Through(_setitem, "y = x.clone(); y[index] = values"),
+    "_amax": Through(lambda lib, x, dim, keepdim: lib.amax(x, dim, keepdim), "amax(x, dim, keepdim)"),
+    "_amin": Through(lambda lib, x, dim, keepdim: lib.amin(x, dim, keepdim), "amin(x, dim, keepdim)"),
+    "_argmax": Through(lambda lib, x, dim, keepdim: lib.argmax(x, dim, keepdim), "argmax(x, dim, keepdim)"),
+    "_argmin": Through(lambda lib, x, dim, keepdim: lib.argmin(x, dim, keepdim), "argmin(x, dim, keepdim)"),
+    "_norm": Through(lambda lib, x, p, dim, keepdim: lib.norm(x, p, dim, keepdim), "norm(x, p, dim, keepdim)"),
+    "_softmax": Through(lambda lib, x, dim: _public(lib, "softmax")(x, dim), "softmax(x, dim)"),
+    "_log_softmax": Through(lambda lib, x, dim: _public(lib, "log_softmax")(x, dim), "log_softmax(x, dim)"),
+    "_binary_cross_entropy": Through(
+        lambda lib, x, target: lib.nn.functional.binary_cross_entropy(x, target, reduction="none"),
+        "nn.functional.binary_cross_entropy(x, target, reduction='none')"),
+    "_conv_nd": Through(_conv, "nn.functional.conv1d or conv2d, by input.ndim"),
+    "_conv_nd_backward_input": Through(_conv_backward_input, "autograd.grad of conv with respect to its input"),
+    "_conv_nd_backward_weight": Through(_conv_backward_weight, "autograd.grad of conv with respect to its weight"),
+    "_max_pool2d_indices": Through(
+        lambda lib, x, kernel_size, stride, padding, dilation, ceil_mode: lib.nn.functional.max_pool2d(
+            x, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)[1],
+        "nn.functional.max_pool2d(..., return_indices=True)[1]"),
+    "_pool_gather": Equivalent(_pool_gather, "input.flatten(2).gather(2, indices.flatten(2))"),
+    "_pool_scatter_add": Equivalent(_pool_scatter_add, "zeros(shape).flatten(2).scatter_add(2, indices, grad_output)"),
+    "_flip": Through(lambda lib, x, dim: lib.flip(x, dim), "flip(x, dim)"),
+    "_roll": Through(lambda lib, x, shifts, dims: lib.roll(x, shifts, dims), "roll(x, shifts, dims)"),
+    "_gather": Through(lambda lib, x, dim, index: lib.gather(x, dim, index), "gather(x, dim, index)"),
+    "_scatter": Through(lambda lib, x, dim, index, src: lib.scatter(x, dim, index, src), "scatter(x, dim, index, src)"),
+    "_scatter_value": Through(lambda lib, x, dim, index, value: lib.scatter(x, dim, index, value),
+                              "scatter(x, dim, index, value)"),
+    "_scatter_add": Through(lambda lib, x, dim, index, src: lib.scatter_add(x, dim, index, src),
+                            "scatter_add(x, dim, index, src)"),
+    "_nonzero": Through(lambda lib, x: lib.nonzero(x), "nonzero(x)"),
+    "_diagonal": Through(lambda lib, x, offset, dim1, dim2: lib.diagonal(x, offset, dim1, dim2),
+                         "diagonal(x, offset, dim1, dim2)"),
+    "_diagonal_backward": Through(
+        lambda lib, grad, shape, offset, dim1, dim2: _vjp(lib, lambda x: lib.diagonal(x, offset, dim1, dim2), shape, grad, grad),
+        "autograd.grad of diagonal(x, offset, dim1, dim2)"),
+    "log_sigmoid": Through(lambda lib, x: lib.nn.functional.logsigmoid(x), "nn.functional.logsigmoid(x)"),
+    "embedding_dense_backward": Through(_embedding_backward, "autograd.grad of nn.functional.embedding"),
+    "normal_": Skip("random values come from multigrad's generator, which differs from PyTorch's"),
+    "uniform_": Skip("random values come from multigrad's generator, which differs from PyTorch's"),
     "div_rounding": Through(lambda lib, a, b, mode: lib.div(a, b, rounding_mode=mode), "div(a, b, rounding_mode=mode)"),
+}
+
+#: (op, sample index) -> why gradcheck cannot pass on that sample although the gradient matches PyTorch's.
+GRADCHECK_SKIPS: dict[tuple[str, int], str] = {
+    ("embedding", 1): "scale_grad_by_freq divides the gradient by each index's count, so it is not the derivative",
 }
