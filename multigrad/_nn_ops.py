@@ -19,7 +19,8 @@ from ._tensor import Tensor, _wrap
 def constant_like(array: np.ndarray, like: Tensor) -> Tensor:
     """Return a NumPy array as a tensor on ``like``'s device; it does not require grad."""
     backend = like._backend
-    return _wrap(backend.from_numpy(np.ascontiguousarray(array)), backend)
+    array = np.asarray(array)
+    return _wrap(backend.from_numpy(array if array.flags.c_contiguous else array.copy()), backend)
 
 
 def numpy_of(t: Tensor) -> np.ndarray:

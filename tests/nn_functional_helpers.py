@@ -24,10 +24,13 @@ def to_pair(torch, value, dtype, requires_grad):
     )
 
 
-def compare(torch, mg_fn, torch_fn, args, dtype="float64", kwargs=None, grad=True, seed=0):
-    """Call both functions on ``args`` (NumPy arrays become tensors) and check outputs and input gradients."""
+def compare(torch, mg_fn, torch_fn, args, dtype="float64", kwargs=None, grad=True, seed=0, constant=()):
+    """Call both functions on ``args`` (NumPy arrays become tensors) and check outputs and input gradients.
+
+    Float arrays require grad, except the args at the positions in ``constant``.
+    """
     kwargs = kwargs or {}
-    pairs = [to_pair(torch, a, dtype, grad) for a in args]
+    pairs = [to_pair(torch, a, dtype, grad and i not in constant) for i, a in enumerate(args)]
     kw_pairs = {k: to_pair(torch, v, dtype, grad) for k, v in kwargs.items()}
     ours = mg_fn(*[p[0] for p in pairs], **{k: v[0] for k, v in kw_pairs.items()})
     theirs = torch_fn(*[p[1] for p in pairs], **{k: v[1] for k, v in kw_pairs.items()})
