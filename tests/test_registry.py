@@ -91,7 +91,7 @@ def test_op_without_samples_fails(tmp_path, library, reference):
 class _WrongGradient(MultigradLibrary):
     """multigrad whose every function returns -x with the gradient +2 instead of -1."""
 
-    def function(self, name):
+    def function(self, name, functional_first=False):
         return lambda x: -x.detach() + 2 * (x - x.detach())
 
 
@@ -107,3 +107,95 @@ def test_wrong_gradient_is_reported(tmp_path, reference):
         check_against_reference(neg_case, "float64", wrong, reference)
     with pytest.raises(CheckFailure, match="gradcheck failed: Jacobian mismatch for output 0 with respect to input 0"):
         check_gradcheck(neg_case, wrong)
+
+
+# -- gradcheck and gradgradcheck ----------------------------------------------------------
+
+
+def _double(values):
+    import multigrad as mg
+
+    return mg.tensor(values, dtype=mg.float64, requires_grad=True)
+
+
+def test_gradcheck_passes_several_outputs():
+    import multigrad as mg
+
+    x, y = _double([[0.5, 1.0, 1.5], [0.2, 0.4, 0.6]]), _double([0.3, -0.7, 1.1])
+
+    assert mg.autograd.gradcheck(lambda a, b: (a * b, (a @ b).exp()), (x, y))
+    assert mg.autograd.gradgradcheck(lambda a, b: (a * b, (a @ b).exp()), (x, y))
+
+
+def test_gradcheck_names_mismatch():
+    import multigrad as mg
+
+    x, y = _double([1.0, 2.0]), _double([3.0, 4.0])
+
+    def wrong(a, b):
+        # a is detached in the product, so backward gives d/da = 1 where the derivative is b + 1.
+        return a.detach() * b + a
+
+    with pytest.raises(mg.autograd.GradcheckError) as info:
+        mg.autograd.gradcheck(wrong, (x, y))
+    message = str(info.value)
+    assert "Jacobian mismatch for output 0 with respect to input 0" in message
+    assert "at input 0 element (0,) and output element (0,)" in message
+    assert "numerical:" in message
+    assert "analytical:" in message
+    assert mg.autograd.gradcheck(wrong, (x, y), raise_exception=False) is False
+
+
+def test_gradcheck_warns_on_float32():
+    import multigrad as mg
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+
+    with pytest.warns(UserWarning, match="input 0 requires grad and is float32, not float64"):
+        mg.autograd.gradcheck(lambda a: a * 3.0, (x,), raise_exception=False)
+
+
+def test_gradcheck_needs_an_input_requiring_grad():
+    import multigrad as mg
+
+    with pytest.raises(ValueError, match="at least one input tensor to require grad"):
+        mg.autograd.gradcheck(lambda a: a * 2, (mg.tensor([1.0], dtype=mg.float64),))
+
+
+def test_gradgradcheck_finds_wrong_double_backward():
+    import multigrad as mg
+
+    def square_with_frozen_slope(a):
+        # Forward a*a with the gradient 2*a, but 2*a is detached: the second derivative is lost.
+        return a * a.detach() + (a - a.detach()) * a.detach()
+
+    x = _double([0.5, -1.5])
+
+    assert mg.autograd.gradcheck(square_with_frozen_slope, (x,))
+    with pytest.raises(mg.autograd.GradcheckError, match="with respect to input 0"):
+        mg.autograd.gradgradcheck(square_with_frozen_slope, (x,))
+
+
+# -- index strings of samples ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1:3, None, ::2", (slice(1, 3), None, slice(None, None, 2))),
+    ("-1", -1),
+    ("..., 1", (Ellipsis, 1)),
+    ("[0, 2, 2]", [0, 2, 2]),
+    ("[[True, False]], :", ([[True, False]], slice(None))),
+    ("2,", (2,)),
+])
+def test_parse_index(text, expected):
+    from multigrad.testing import parse_index
+
+    assert parse_index(text) == expected
+
+
+@pytest.mark.parametrize("text", ["1:2:3:4", "a", "[0, 1", "__import__('os')", "1,,2"])
+def test_parse_index_rejects(text):
+    from multigrad.testing import IndexSyntaxError, parse_index
+
+    with pytest.raises(IndexSyntaxError):
+        parse_index(text)

@@ -79,7 +79,7 @@ class MultigradLibrary(Library):
         self.name = f"multigrad[{device}]"
 
     def supports(self, dtype_name: str) -> bool:
-        """Return whether the device holds tensors of ``dtype_name``."""
+        """Return whether the device supports tensors of ``dtype_name``."""
         from multigrad._creation import get_backend
 
         return get_backend(self.device).supports_dtype(np.dtype(dtype_name))

@@ -4,8 +4,8 @@ A sample in ``ops.yaml`` gives one entry of ``args`` per positional argument
 and optional ``kwargs``, read by the argument's declared type:
 
 - ``Tensor`` (and ``Tensor?``, ``Tensor|Scalar``): a list of ints is a shape,
-  filled with uniform random values in ``domain`` (default [-2, 2]);
-  ``Tensor|Scalar`` also takes a number, passed as a Python scalar;
+  filled with uniform random values in ``domain`` (default [-2, 2]).
+  ``Tensor|Scalar`` also takes a number, passed as a Python scalar, and
   ``Tensor?`` takes null for None.
 - ``Tensor[]`` and ``Tensor...``: a list of shapes (``Tensor...`` passes the tensors one by one).
 - ``Index``: a string in Python's subscript syntax, such as ``"1:3, None, ::2"``.
@@ -96,13 +96,13 @@ def make_inputs(op, sample: dict, sample_index: int) -> SampleInputs:
     for position, value in enumerate(raw_args):
         arg = positional[position] if position < len(positional) else op.args[position]
         kind = _tensor_kind(position, arg.name, bool_args, int_args, tensor_args)
-        made = _make_value(arg, value, kind, rng, low, high, op.name, sample_index)
+        converted = _make_value(arg, value, kind, rng, low, high, op.name, sample_index)
         if position in no_grad_args or arg.name in no_grad_args:
-            _without_grad(made)
+            _without_grad(converted)
         if arg.type == "Tensor...":
-            args.extend(made)  # variadic tensors are passed one by one
+            args.extend(converted)  # variadic tensors are passed one by one
         else:
-            args.append(made)
+            args.append(converted)
     kwargs = {}
     for name, value in (sample.get("kwargs") or {}).items():
         if name not in by_name:
