@@ -16,6 +16,13 @@ class UsageError(Exception):
     """A problem with the command line or the environment that the user can fix; printed as one line."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line: the problem and where to find help."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -48,7 +55,7 @@ def _positive_float(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the ``multigrad`` command and its subcommands."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="multigrad",
         description="multigrad: eager autograd with PyTorch's semantics. Run a subcommand with --help for its options.",
     )
@@ -97,13 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``multigrad`` command and return its exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["codegen"]:
+        # Hand every later argument, options included, to the generator's own parser.
+        from multigrad_codegen.cli import main as codegen_main
+
+        return codegen_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "codegen":
-            from multigrad_codegen.cli import main as codegen_main
-
-            return codegen_main(args.args)
         if args.command == "backends":
             return print_backends()
         from ._cli_demo import run_demo

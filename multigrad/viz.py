@@ -191,7 +191,7 @@ def _node_label(fn, show_attrs: bool, max_attr_chars: int) -> str:
     attrs = {}
     for cls in type(fn).__mro__:
         for slot in getattr(cls, "__slots__", ()):
-            if slot in _INTERNAL_SLOTS or slot in attrs:
+            if slot in _INTERNAL_SLOTS or slot.startswith("_") or slot in attrs:
                 continue
             value = getattr(fn, slot, None)
             if value is None:
