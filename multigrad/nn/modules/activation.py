@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..._tensor import Tensor
-from ._functional import F
+from .. import functional as F
 from .module import Module
 
 

@@ -8,7 +8,7 @@ from ..._creation import empty
 from ..._tensor import Tensor
 from .. import init
 from ..parameter import Parameter
-from ._functional import F
+from .. import functional as F
 from .module import Module
 
 

@@ -10,7 +10,7 @@ from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from .. import init
 from ..parameter import Parameter
-from ._functional import F
+from .. import functional as F
 from .module import Module
 
 
