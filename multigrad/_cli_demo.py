@@ -39,7 +39,9 @@ def run_demo(args: argparse.Namespace) -> int:
                 continue
             mg.manual_seed(args.seed)
             model = build_model(name).to(device)
-            lr = args.lr if args.lr is not None else (MLP_LR if name == "mlp" else CNN_LR)
+            lr = args.lr
+            if lr is None:
+                lr = MLP_LR if name == "mlp" else CNN_LR
             print(f"\n{name.upper()} (Adam, lr {lr:g} annealed to 0, batch size {args.batch_size}, {args.epochs} epochs):\n{model}")
             results[name] = train(name, model, train_set, test_set, args.epochs, args.batch_size, lr, args.seed)
 

@@ -70,7 +70,7 @@ def load(f, map_location: MapLocation = None) -> Any:
     """Read an object written by :func:`save` from ``f`` (a path or a binary file object).
 
     Tensors return to the device they were saved from unless
-    ``map_location`` says otherwise: a device (``"numpy"``, ``"opencl:0"``)
+    ``map_location`` names another: a device (``"numpy"``, ``"opencl:0"``)
     moves every tensor there; a dict maps saved device names to devices
     (``{"opencl:0": "numpy"}``); a callable ``fn(tensor, saved_device)``
     receives each tensor, loaded on the NumPy device, and returns it on the
@@ -120,6 +120,7 @@ def _encode(value: Any, arrays: dict, keys_by_id: dict, where: str) -> dict:
         return {"type": "device", "value": str(value)}
     if isinstance(value, np.generic) and value.dtype.kind in "biuf":
         return _encode(value.item(), arrays, keys_by_id, where)
+
     if isinstance(value, dict):
         items = []
         for key, item in value.items():
@@ -189,7 +190,7 @@ def _decode_tensor(node: dict, archive, map_location) -> Tensor:
     array = archive[node["key"]]
     expected = _dtype.to_dtype(node["dtype"]).np
     if array.dtype != expected:
-        raise RuntimeError(f"multigrad.load: entry {node['key']} has dtype {array.dtype}, the manifest says {node['dtype']}")
+        raise RuntimeError(f"multigrad.load: entry {node['key']} has dtype {array.dtype} but the manifest records {node['dtype']}; the file is damaged")
     saved_device = node["device"]
     t = from_numpy(np.array(array))
     if callable(map_location):

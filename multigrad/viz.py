@@ -1,10 +1,10 @@
 """Draw the backward graph of a tensor in Graphviz's DOT language, in the style of torchviz.
 
-Backward nodes are grey boxes named by ``Node.name()``; leaf tensors that
-collect ``.grad`` are light blue, the tensors passed in are
-darkolivegreen1 (their view bases darkolivegreen3), and saved tensors,
-shown with ``show_saved=True``, are orange. These are the colours that
-torchviz's ``make_dot`` uses (pytorchviz, torchviz/dot.py).
+Backward nodes are grey boxes named by ``Node.name()``. Leaf tensors that
+collect ``.grad`` are light blue. The tensors passed in are darkolivegreen1,
+and their view bases darkolivegreen3. Saved tensors, drawn when
+``show_saved=True``, are orange. These are the colours that torchviz's
+``make_dot`` uses (pytorchviz, torchviz/dot.py).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class GraphvizNotFoundError(RuntimeError):
 
 
 class Digraph:
-    """A graph drawing: ``source`` holds the DOT text, :meth:`render` turns it into an image."""
+    """A graph drawing: ``source`` is the DOT text, :meth:`render` turns it into an image."""
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -133,8 +133,12 @@ def make_dot(var: "Tensor | tuple[Tensor, ...]", params: dict[str, Tensor] | Non
             if key in seen:
                 continue
             seen.add(key)
-            data = saved.data if saved.tensor is None else (saved.tensor._data if saved.tensor is not None else None)
-            shape = "(freed)" if saved.counter is None or data is None else _size_text(data.shape)
+            if saved.counter is None:
+                shape = "(freed)"
+            elif saved.tensor is not None:
+                shape = _size_text(saved.tensor._data.shape)
+            else:
+                shape = _size_text(saved.data.shape)
             add_node(key, f"{slot}\n {shape}", SAVED_COLOR)
             add_edge(id(fn), key, "dir=none")
 

@@ -50,7 +50,8 @@ def test_demo_trains_both_models(short_demo):
     assert "mlp epoch 1/1 [########################] 8/8" in output
     assert "cnn epoch 1/1" in output
     assert "examples/s" in output
-    assert "MLP test accuracy:" in output and "CNN test accuracy:" in output
+    assert "MLP test accuracy:" in output
+    assert "CNN test accuracy:" in output
 
 
 def test_demo_writes_outputs(short_demo):
@@ -58,9 +59,11 @@ def test_demo_writes_outputs(short_demo):
     assert sorted(os.listdir(out)) == ["checkpoint.npz", "loss_curve.svg", "walkthrough_graph.svg"]
     with open(out / "loss_curve.svg", encoding="utf-8") as f:
         svg = f.read()
-    assert svg.startswith("<svg") and svg.count("<polyline") == 2
+    assert svg.startswith("<svg")
+    assert svg.count("<polyline") == 2
     checkpoint = mg.load(out / "checkpoint.npz")
-    assert checkpoint["seed"] == 3 and checkpoint["epochs"] == 1
+    assert checkpoint["seed"] == 3
+    assert checkpoint["epochs"] == 1
     assert list(checkpoint["mlp"]) == ["1.weight", "1.bias", "3.weight", "3.bias"]
     assert tuple(checkpoint["cnn"]["0.weight"].shape) == (8, 1, 3, 3)
     assert 0.0 <= checkpoint["cnn_test_accuracy"] <= 1.0

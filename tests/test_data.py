@@ -113,14 +113,18 @@ def test_loader_custom_dataset_collates_dicts():
 def test_default_collate_numbers_and_sequences():
     batch = default_collate([(1, 0.5, True), (2, 1.5, False)])
     assert isinstance(batch, list)
-    assert batch[0].dtype == mg.int64 and batch[0].tolist() == [1, 2]
-    assert batch[1].dtype == mg.float64 and batch[1].tolist() == [0.5, 1.5]
-    assert batch[2].dtype == mg.bool and batch[2].tolist() == [True, False]
+    assert batch[0].dtype == mg.int64
+    assert batch[0].tolist() == [1, 2]
+    assert batch[1].dtype == mg.float64
+    assert batch[1].tolist() == [0.5, 1.5]
+    assert batch[2].dtype == mg.bool
+    assert batch[2].tolist() == [True, False]
 
 
 def test_default_collate_numpy_arrays():
     batch = default_collate([np.zeros((2, 2), dtype=np.float32), np.ones((2, 2), dtype=np.float32)])
-    assert tuple(batch.shape) == (2, 2, 2) and batch.dtype == mg.float32
+    assert tuple(batch.shape) == (2, 2, 2)
+    assert batch.dtype == mg.float32
 
 
 def test_default_collate_shape_mismatch():
@@ -143,18 +147,22 @@ def test_subset():
 
 def test_load_digits_split():
     train, test = mg.datasets.load_digits()
-    assert len(train) == 1442 and len(test) == 355
+    assert len(train) == 1442
+    assert len(test) == 355
     images, labels = train.tensors
     assert tuple(images.shape) == (1442, 1, 8, 8)
-    assert images.dtype == mg.float32 and labels.dtype == mg.int64
-    assert 0.0 <= images.numpy().min() and images.numpy().max() == 1.0
+    assert images.dtype == mg.float32
+    assert labels.dtype == mg.int64
+    assert 0.0 <= images.numpy().min()
+    assert images.numpy().max() == 1.0
     assert sorted(set(labels.tolist())) == list(range(10))
 
 
 def test_load_digits_is_stratified_and_fixed():
     train, test = mg.datasets.load_digits()
     counts = np.bincount(test.tensors[1].numpy(), minlength=10)
-    assert counts.min() >= 34 and counts.max() <= 36
+    assert counts.min() >= 34
+    assert counts.max() <= 36
     again_train, _ = mg.datasets.load_digits()
     assert again_train.tensors[1].tolist() == train.tensors[1].tolist()
     # The first image of the file is a 0; its top row is fixed by the data file.

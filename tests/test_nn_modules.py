@@ -150,9 +150,11 @@ def test_module_delattr_unregisters():
 
 def test_module_train_eval_flags():
     net = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
-    assert net.training and net[1].training
+    assert net.training
+    assert net[1].training
     net.eval()
-    assert not net.training and not net[1].training
+    assert not net.training
+    assert not net[1].training
     net.train()
     assert net[1].training
 
@@ -218,7 +220,8 @@ def test_state_dict_values_are_detached_and_shared():
 def test_load_state_dict_round_trip():
     source, target = Net(), Net()
     result = target.load_state_dict(source.state_dict())
-    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert result.missing_keys == []
+    assert result.unexpected_keys == []
     assert repr(result) == "<All keys matched successfully>"
     for (name, a), (_, b) in zip(source.state_dict().items(), target.state_dict().items()):
         assert a.tolist() == b.tolist(), name
@@ -383,7 +386,8 @@ def test_init_uniform_bounds_and_constants():
     t = mg.zeros(1000)
     nn.init.uniform_(t, -2.0, -1.0)
     values = t.numpy()
-    assert values.min() >= -2.0 and values.max() < -1.0
+    assert values.min() >= -2.0
+    assert values.max() < -1.0
     nn.init.constant_(t, 0.5)
     assert set(t.tolist()) == {0.5}
     nn.init.ones_(t)
@@ -415,8 +419,10 @@ def test_conv2d_default_init_range():
 
 def test_batchnorm_and_layernorm_init():
     bn = nn.BatchNorm2d(3)
-    assert bn.weight.tolist() == [1.0] * 3 and bn.bias.tolist() == [0.0] * 3
-    assert bn.running_var.tolist() == [1.0] * 3 and bn.num_batches_tracked.item() == 0
+    assert bn.weight.tolist() == [1.0] * 3
+    assert bn.bias.tolist() == [0.0] * 3
+    assert bn.running_var.tolist() == [1.0] * 3
+    assert bn.num_batches_tracked.item() == 0
     ln = nn.LayerNorm((2, 3))
     assert tuple(ln.weight.shape) == (2, 3)
 

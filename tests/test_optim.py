@@ -74,7 +74,8 @@ def test_optimizer_updates_in_place_and_bumps_version():
     assert p._data is data_before
     assert p._version == 1
     assert p.tolist() == [0.5, 1.5]
-    assert p.is_leaf and p.requires_grad
+    assert p.is_leaf
+    assert p.requires_grad
 
 
 def test_optimizer_skips_params_without_grad():

@@ -93,7 +93,8 @@ def test_shared_tensor_loads_as_one_object(tmp_path):
 def test_requires_grad_and_parameters_round_trip(tmp_path):
     obj = {"p": nn.Parameter(mg.ones(2)), "x": mg.ones(2, requires_grad=True), "y": mg.ones(2)}
     loaded = round_trip(obj, tmp_path)
-    assert isinstance(loaded["p"], nn.Parameter) and loaded["p"].requires_grad
+    assert isinstance(loaded["p"], nn.Parameter)
+    assert loaded["p"].requires_grad
     assert loaded["x"].requires_grad and loaded["x"].is_leaf
     assert not isinstance(loaded["x"], nn.Parameter)
     assert not loaded["y"].requires_grad

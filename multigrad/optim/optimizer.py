@@ -1,4 +1,4 @@
-"""``Optimizer``: the base class that holds parameter groups and per-parameter state."""
+"""``Optimizer``: the base class that stores parameter groups and per-parameter state."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class Optimizer:
 
     ``params`` is an iterable of tensors, or of dicts that each hold a
     ``"params"`` entry plus hyperparameters overriding ``defaults`` for
-    that group. ``state[p]`` holds per-parameter buffers (momentum, moving
+    that group. ``state[p]`` stores per-parameter buffers (momentum, moving
     averages, step count). Subclasses implement :meth:`step`, updating leaves
     in place under ``no_grad`` so their ``_version`` counters advance.
     """

@@ -1,4 +1,4 @@
-"""Utilities; ``multigrad.utils.data`` holds datasets and the DataLoader."""
+"""Utilities; ``multigrad.utils.data`` contains datasets and the DataLoader."""
 
 from . import data
 

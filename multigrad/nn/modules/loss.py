@@ -1,4 +1,4 @@
-"""Loss layers: each holds its options and calls the matching ``multigrad.nn.functional`` loss."""
+"""Loss layers: each stores its options and calls the matching ``multigrad.nn.functional`` loss."""
 
 from __future__ import annotations
 

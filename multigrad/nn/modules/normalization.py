@@ -114,13 +114,10 @@ class _BatchNorm(Module):
                 # A cumulative moving average: every batch so far weighs the same.
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         # Batch statistics in training mode, and in eval mode when no running statistics are kept.
+        # Without track_running_stats the running buffers are None, so nothing is updated.
         use_batch_stats = self.training or self.running_mean is None
-        return F.batch_norm(
-            input,
-            self.running_mean if not self.training or self.track_running_stats else None,
-            self.running_var if not self.training or self.track_running_stats else None,
-            self.weight, self.bias, use_batch_stats, momentum, self.eps,
-        )
+        return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_batch_stats,
+                            momentum, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

@@ -16,10 +16,10 @@ from .dataset import Dataset, TensorDataset
 def default_collate(batch: Sequence[Any]) -> Any:
     """Merge a list of examples into one batch, as ``torch.utils.data.default_collate`` does.
 
-    Tensors are stacked along a new dim 0; NumPy arrays become stacked
-    tensors; Python ints, floats and bools become int64, float64 and bool
-    tensors; strings stay a list; tuples and lists are collated per
-    position (returning a list), dicts per key.
+    Tensors are stacked along a new dim 0, and NumPy arrays become stacked
+    tensors. Python ints, floats and bools become int64, float64 and bool
+    tensors, and strings stay a list. Tuples and lists are collated per
+    position (returning a list), and dicts per key.
     """
     if len(batch) == 0:
         raise ValueError("default_collate: the batch is empty")
