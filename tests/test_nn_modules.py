@@ -584,3 +584,33 @@ def test_weighted_losses_match_torch(torch):
 def test_loss_rejects_bad_reduction():
     with pytest.raises(ValueError, match="avg is not a valid value for reduction"):
         nn.MSELoss(reduction="avg")
+
+
+@pytest.mark.parametrize("kwargs", [{"track_running_stats": False}, {"momentum": None}])
+def test_batchnorm_options_match_torch(torch, kwargs):
+    module, reference = nn.BatchNorm2d(3, **kwargs), torch.nn.BatchNorm2d(3, **kwargs)
+    x = RNG.standard_normal((4, 3, 5, 5)).astype(np.float32)
+    for _ in range(2):
+        module(mg.tensor(x * 2 + 1))
+        reference(torch.tensor(x * 2 + 1))
+    module.eval()
+    reference.eval()
+    assert_close(module(mg.tensor(x)), reference(torch.tensor(x)), rtol=1e-4, atol=1e-5)
+
+
+def test_module_to_opencl_keeps_parameters_and_optimizer():
+    layer = nn.Linear(3, 2)
+    weight = layer.weight
+    optimizer = mg.optim.SGD(layer.parameters(), lr=0.1)
+    try:
+        layer.to("opencl")
+    except RuntimeError as error:
+        pytest.skip(f"no OpenCL device: {error}")
+    assert layer.weight is weight
+    assert layer.weight.device.type == "opencl"
+    layer(mg.ones(4, 3, device="opencl")).sum().backward()
+    optimizer.step()
+    assert layer.weight.grad.device.type == "opencl"
+    layer.to("numpy")
+    assert layer.weight.device == mg.device("numpy")
+    assert layer.weight.grad.device == mg.device("numpy")
