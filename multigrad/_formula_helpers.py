@@ -7,6 +7,7 @@ Each is built from registry ops, so a backward computed with
 from __future__ import annotations
 
 from ._generated._ops import (
+    _matmul,
     expand,
     matmul,
     mul,
@@ -14,6 +15,7 @@ from ._generated._ops import (
     permute,
     reshape,
     sum,
+    transpose,
     where,
     zeros_like,
 )
@@ -23,7 +25,7 @@ __all__ = [
     "invert_permutation", "pow_backward_self", "pow_backward_exponent", "take_index", "zeros_like", "neg",
     "gelu_backward", "silu_backward", "clamp_backward", "clamp_tensor_backward",
     "amax_backward", "prod_backward", "cumsum_backward", "cumprod_backward", "norm_backward",
-    "gather_backward", "roll_backward", "unsqueeze_dims",
+    "gather_backward", "scatter_src_backward", "roll_backward", "unsqueeze_dims",
 ]
 
 
@@ -34,11 +36,11 @@ def sum_to(grad, shape):
     if grad_shape == shape:
         return grad
     lead = len(grad_shape) - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        lead + i for i, size in enumerate(shape) if size == 1 and grad_shape[lead + i] != 1
-    )
-    if dims:
-        grad = sum(grad, dims, keepdim=True)
+    inner = tuple(lead + i for i, size in enumerate(shape) if size == 1 and grad_shape[lead + i] != 1)
+    if not inner:
+        # Only added leading dimensions: one sum gives the shape.
+        return sum(grad, tuple(range(lead)))
+    grad = sum(grad, tuple(range(lead)) + inner, keepdim=True)
     return reshape(grad, shape) if grad._data.shape != shape else grad
 
 
@@ -48,6 +50,8 @@ unbroadcast = sum_to
 def sum_backward(grad, shape, dim, keepdim):
     """Spread the gradient of a sum over ``dim`` back to the input's ``shape``."""
     shape = tuple(shape)
+    if not grad._data.shape:
+        return expand(grad, shape)
     if not keepdim and len(grad._data.shape) != len(shape):
         reduced = set(dim) if dim else set(range(len(shape)))
         grad = reshape(grad, tuple(1 if i in reduced else s for i, s in enumerate(shape)))
@@ -67,6 +71,11 @@ def mean_backward(grad, shape, dim, keepdim):
 def matmul_backward(grad, self, other, which):
     """Return the gradient of ``matmul(self, other)`` for input ``which`` (0 for self, 1 for other)."""
     a_shape, b_shape = self._data.shape, other._data.shape
+    if len(a_shape) == 2 and len(b_shape) == 2:
+        # The common case, without the reshapes and sums of the batched one.
+        if which == 0:
+            return _matmul(grad, transpose(other, 0, 1))
+        return _matmul(transpose(self, 0, 1), grad)
     a = reshape(self, (1,) + a_shape) if len(a_shape) == 1 else self
     b = reshape(other, b_shape + (1,)) if len(b_shape) == 1 else other
     g = grad
@@ -83,7 +92,7 @@ def matmul_backward(grad, self, other, which):
 
 def _transpose_last(t):
     n = t._data.ndim
-    return permute(t, tuple(range(n - 2)) + (n - 1, n - 2))
+    return transpose(t, n - 2, n - 1)
 
 
 def invert_permutation(dims):
@@ -308,6 +317,17 @@ def gather_backward(grad, shape, dim, index):
 
     base = zeros(shape, dtype=grad.dtype, device=grad.device)
     return scatter_add(base, dim, index, grad)
+
+
+def scatter_src_backward(grad, dim, index, src_shape):
+    """Gradient of scatter's src: grad at the written positions, zero in the part of src that index does not reach."""
+    from ._generated._ops import _gather, _index_backward
+    from ._indexing import Index
+
+    taken = _gather(grad, dim, index)
+    if taken._data.shape == tuple(src_shape):
+        return taken
+    return _index_backward(taken, src_shape, Index(tuple(slice(0, s) for s in taken._data.shape), False))
 
 
 def roll_backward(grad, shifts, dims):

@@ -190,7 +190,7 @@ def nonzero(self, as_tuple=False):
     if not as_tuple:
         return rows
     if self._data.ndim == 0:
-        return (rows.reshape(-1) if rows._data.shape[1:] else _count_index(rows),)
+        return (_count_index(rows),)
     return tuple(rows[:, i].contiguous() for i in range(self._data.ndim))
 
 

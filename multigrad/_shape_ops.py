@@ -119,7 +119,9 @@ def repeat(self, *repeats):
         interleaved += [1, s]
         expanded += [r, s]
     tiled = reshape(self, tuple(interleaved)).expand(tuple(expanded))
-    return reshape(tiled, tuple(r * s for r, s in zip(repeats, shape)))
+    out = reshape(tiled, tuple(r * s for r, s in zip(repeats, shape)))
+    # Repeats of one leave nothing to expand, and reshape then returns a view: repeat always copies.
+    return out.clone() if out._base is not None else out
 
 
 def tile(self, *dims):

@@ -14,36 +14,36 @@ class ReductionKernels:
 
 
     def sum(self, x, dims, keepdim):
-        return _array(np.sum(x, axis=dims if dims else None, keepdims=keepdim, dtype=x.dtype))
+        return _array(np.sum(x, axis=_axis(x, dims), keepdims=keepdim, dtype=x.dtype))
 
     def mean(self, x, dims, keepdim):
         with np.errstate(invalid="ignore", divide="ignore"):
-            return _array(np.mean(x, axis=dims if dims else None, keepdims=keepdim, dtype=x.dtype))
+            return _array(np.mean(x, axis=_axis(x, dims), keepdims=keepdim, dtype=x.dtype))
 
     def prod(self, x, dim, keepdim):
-        axis = None if dim is None else dim
+        axis = None if dim is None or x.ndim == 0 else dim
         return _array(np.prod(x, axis=axis, keepdims=keepdim, dtype=x.dtype))
 
     def amax(self, x, dims, keepdim):
-        return _array(np.amax(x, axis=dims if dims else None, keepdims=keepdim))
+        return _array(np.amax(x, axis=_axis(x, dims), keepdims=keepdim))
 
     def amin(self, x, dims, keepdim):
-        return _array(np.amin(x, axis=dims if dims else None, keepdims=keepdim))
+        return _array(np.amin(x, axis=_axis(x, dims), keepdims=keepdim))
 
     def argmax(self, x, dim, keepdim):
-        return _array(np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64, copy=False))
+        return _array(np.argmax(x, axis=None if x.ndim == 0 else dim, keepdims=keepdim).astype(np.int64, copy=False))
 
     def argmin(self, x, dim, keepdim):
-        return _array(np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64, copy=False))
+        return _array(np.argmin(x, axis=None if x.ndim == 0 else dim, keepdims=keepdim).astype(np.int64, copy=False))
 
     def all(self, x, dims, keepdim):
-        return _array(np.all(x, axis=dims if dims else None, keepdims=keepdim))
+        return _array(np.all(x, axis=_axis(x, dims), keepdims=keepdim))
 
     def any(self, x, dims, keepdim):
-        return _array(np.any(x, axis=dims if dims else None, keepdims=keepdim))
+        return _array(np.any(x, axis=_axis(x, dims), keepdims=keepdim))
 
     def norm(self, x, p, dims, keepdim):
-        axis = dims if dims else None
+        axis = _axis(x, dims)
         magnitude = np.abs(x)
         if p == 2:
             result = np.sqrt(np.sum(magnitude * magnitude, axis=axis, keepdims=keepdim))
@@ -68,3 +68,8 @@ class ReductionKernels:
         if x.ndim == 0:
             return x.copy()
         return _array(np.cumprod(x, axis=dim, dtype=x.dtype))
+
+
+def _axis(x, dims):
+    """Return NumPy's axis for reduction dims: None for all, which also covers dim 0 of a 0-d tensor."""
+    return dims if dims and x.ndim else None

@@ -376,6 +376,8 @@ METHODS = {
     'tril_': _ops.tril_,
     'triu': _ops.triu,
     'triu_': _ops.triu_,
+    'normal_': _ops.normal_,
+    'uniform_': _ops.uniform_,
 }
 
 #: Python operator methods of Tensor.

@@ -1637,9 +1637,9 @@ class GatherBackward0(Node):
 
 
 class ScatterBackward0(Node):
-    """Backward of ``_scatter``: self: _scatter_value(grad, dim, index, 0); src: _gather(grad, dim, index)."""
+    """Backward of ``_scatter``: self: _scatter_value(grad, dim, index, 0); src: scatter_src_backward(grad, dim, index, src.shape)."""
 
-    __slots__ = ('dim', 'index')
+    __slots__ = ('dim', 'index', 'src_shape')
     _saved_names = ('index',)
 
     def apply(node, grads):
@@ -1655,7 +1655,8 @@ class ScatterBackward0(Node):
         if next_functions[2][0] is not None:
             dim = node.dim
             index = unpack(node.index, node)
-            grad_src = _gather(grad, dim, index)
+            src_shape = node.src_shape
+            grad_src = scatter_src_backward(grad, dim, index, src_shape)
         return (grad_self, grad_index, grad_src)
 
 
@@ -1678,9 +1679,9 @@ class ScatterBackward1(Node):
 
 
 class ScatterAddBackward0(Node):
-    """Backward of ``_scatter_add``: self: grad; src: _gather(grad, dim, index)."""
+    """Backward of ``_scatter_add``: self: grad; src: scatter_src_backward(grad, dim, index, src.shape)."""
 
-    __slots__ = ('dim', 'index')
+    __slots__ = ('dim', 'index', 'src_shape')
     _saved_names = ('index',)
 
     def apply(node, grads):
@@ -1694,7 +1695,8 @@ class ScatterAddBackward0(Node):
         if next_functions[2][0] is not None:
             dim = node.dim
             index = unpack(node.index, node)
-            grad_src = _gather(grad, dim, index)
+            src_shape = node.src_shape
+            grad_src = scatter_src_backward(grad, dim, index, src_shape)
         return (grad_self, grad_index, grad_src)
 
 
@@ -1718,22 +1720,21 @@ class DiagonalBackward0(Node):
 
 
 class DiagonalBackwardBackward0(Node):
-    """Backward of ``_diagonal_backward``: grad: _diagonal(grad, offset, dim1, dim2)."""
+    """Backward of ``_diagonal_backward``: grad_output: _diagonal(grad, offset, axis1, axis2)."""
 
-    __slots__ = ('dim1', 'dim2', 'grad', 'offset')
-    _saved_names = ('grad',)
+    __slots__ = ('axis1', 'axis2', 'offset')
+    _saved_names = ()
 
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
-        grad_grad = None
+        grad_grad_output = None
         if next_functions[0][0] is not None:
-            dim1 = node.dim1
-            dim2 = node.dim2
-            grad = unpack(node.grad, node)
+            axis1 = node.axis1
+            axis2 = node.axis2
             offset = node.offset
-            grad_grad = _diagonal(grad, offset, dim1, dim2)
-        return (grad_grad,)
+            grad_grad_output = _diagonal(grad, offset, axis1, axis2)
+        return (grad_grad_output,)
 
 
 class TrilBackward0(Node):
@@ -1777,7 +1778,6 @@ from multigrad._generated._ops import (  # noqa: E402
     _diagonal,
     _diagonal_backward,
     _flip,
-    _gather,
     _index_backward,
     _index_put,
     _permute,

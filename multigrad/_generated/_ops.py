@@ -10,6 +10,7 @@ import multigrad._math_ops as _py_math_ops
 import multigrad._nn_conv as _py_nn_conv
 import multigrad._nn_losses as _py_nn_losses
 import multigrad._nn_ops as _py_nn_ops
+import multigrad._random_ops as _py_random_ops
 import multigrad._reduction_ops as _py_reduction_ops
 import multigrad._shape_ops as _py_shape_ops
 from multigrad._grad_mode import GRAD_STATE
@@ -2807,6 +2808,7 @@ def _scatter(self, dim, index, src):
             node.dim = dim
         if next_functions[0][0] is not None or next_functions[2][0] is not None:
             node.index = SavedTensor(index)
+        node.src_shape = shape_of(src)
     return out
 
 
@@ -2858,6 +2860,7 @@ def _scatter_add(self, dim, index, src):
             node.dim = dim
         if next_functions[2][0] is not None:
             node.index = SavedTensor(index)
+        node.src_shape = shape_of(src)
     return out
 
 
@@ -2964,27 +2967,25 @@ def _diagonal(self, offset, dim1, dim2):
     return out
 
 
-def _diagonal_backward(grad, shape, offset, dim1, dim2):
-    """Return zeros of shape with grad written on the diagonal that diagonal(offset, dim1, dim2) reads."""
+def _diagonal_backward(grad_output, shape, offset, axis1, axis2):
+    """Return zeros of shape with grad_output written on the diagonal that diagonal(offset, axis1, axis2) reads; the axes index shape."""
     shape = int_list_arg(shape, '_diagonal_backward', 'shape')
     check_int(offset, '_diagonal_backward', 'offset')
-    dim1 = dim_arg(dim1, grad._data.ndim, '_diagonal_backward')
-    check_int(dim2, '_diagonal_backward', 'dim2')
-    backend, grad_data = prepare1('_diagonal_backward', 'none', grad, None)
-    out = wrap(backend.diagonal_backward(grad_data, shape, offset, dim1, dim2), backend)
-    if GRAD_STATE.enabled and (grad._requires_grad):
+    check_int(axis1, '_diagonal_backward', 'axis1')
+    check_int(axis2, '_diagonal_backward', 'axis2')
+    backend, grad_output_data = prepare1('_diagonal_backward', 'none', grad_output, None)
+    out = wrap(backend.diagonal_backward(grad_output_data, shape, offset, axis1, axis2), backend)
+    if GRAD_STATE.enabled and (grad_output._requires_grad):
         node = DiagonalBackwardBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
-        node.next_functions = next_functions = (edge_of(grad),)
+        node.next_functions = next_functions = (edge_of(grad_output),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
-            node.dim1 = dim1
+            node.axis1 = axis1
         if next_functions[0][0] is not None:
-            node.dim2 = dim2
-        if next_functions[0][0] is not None:
-            node.grad = SavedTensor(grad)
+            node.axis2 = axis2
         if next_functions[0][0] is not None:
             node.offset = offset
     return out
@@ -3036,4 +3037,14 @@ def triu_(self, diagonal=0):
     check_inplace(self, 'triu_', (self,))
     out = triu(self, diagonal)
     return commit_inplace(self, out, 'triu_')
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fill self in place with values drawn from a normal distribution N(mean, std**2) and return it."""
+    return _py_random_ops.normal_(self, mean, std, generator=generator)
+
+
+def uniform_(self, low=0.0, high=1.0, *, generator=None):
+    """Fill self in place with values drawn uniformly from [low, high) and return it (PyTorch calls these from and to)."""
+    return _py_random_ops.uniform_(self, low, high, generator=generator)
 
