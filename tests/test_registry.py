@@ -7,6 +7,8 @@ are skipped is decided in multigrad/testing/special.py.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from multigrad.testing import (
@@ -25,7 +27,8 @@ def reference(torch):
 
 @pytest.fixture(scope="module")
 def library():
-    return MultigradLibrary("numpy")
+    # MULTIGRAD_TEST_DEVICE=opencl (or another device) runs the whole suite on that device.
+    return MultigradLibrary(os.environ.get("MULTIGRAD_TEST_DEVICE", "numpy"))
 
 
 def _run(check, *args):

@@ -74,7 +74,7 @@ class ShapeKernels:
     # -- indexing --------------------------------------------------------------
 
     def getitem(self: "OpenCLBackend", x: CLArray, items: Any) -> CLArray:
-        """Return ``x[items]``: a view for basic items, a new array when ``items`` holds index arrays.
+        """Return ``x[items]``: a view for basic items, a new array when ``items`` contains index arrays.
 
         ``items`` is a tuple of ints, slices, None, Ellipsis and int64 or bool
         CLArrays (a single item is accepted too).

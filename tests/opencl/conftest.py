@@ -6,21 +6,17 @@ is set, which turns a missing platform into a failure.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 from multigrad_opencl import OpenCLBackend
 
+from .availability import require_opencl
+
 
 @pytest.fixture(scope="session")
 def backend() -> OpenCLBackend:
-    available, reason = OpenCLBackend.availability()
-    if not available:
-        if os.environ.get("MULTIGRAD_REQUIRE_OPENCL") == "1":
-            pytest.fail(f"MULTIGRAD_REQUIRE_OPENCL=1 but OpenCL is unavailable: {reason}")
-        pytest.skip(f"OpenCL is unavailable: {reason}")
+    require_opencl()
     return OpenCLBackend(0)
 
 
