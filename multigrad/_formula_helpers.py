@@ -361,9 +361,9 @@ def embedding_backward_adjoint(grad, indices, padding_idx, scale_grad_by_freq):
     Each position reads back the row it was added to, zero at ``padding_idx``
     and divided by the row's count when ``scale_grad_by_freq``.
 
-    NOTE: PyTorch 2.x leaves out that division in its double backward, so with
-    ``scale_grad_by_freq`` the second derivative of a repeated row differs from
-    PyTorch's by the row's count; this one is the exact adjoint.
+    NOTE: PyTorch 2.13 leaves out that division in its double backward. With
+    ``scale_grad_by_freq``, the second derivative at a repeated index therefore
+    differs from PyTorch's by the row's count. This one is the exact adjoint.
     """
     from ._generated._ops import embedding, reshape as reshape_op
 

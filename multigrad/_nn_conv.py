@@ -240,10 +240,14 @@ def adaptive_avg_pool2d(input, output_size):
         )
     if isinstance(output_size, int):
         output_size = (output_size, output_size)
-    height, width = input.shape[-2:]
-    sizes = tuple(height if o is None and i == 0 else width if o is None else int(o) for i, o in enumerate(output_size))
-    if len(sizes) != 2:
+    if len(output_size) != 2:
         raise TypeError(f"adaptive_avg_pool2d(): output_size must be an int or a pair, got {output_size!r}")
+    # None keeps that dimension's input size.
+    height, width = input.shape[-2:]
+    sizes = (
+        height if output_size[0] is None else int(output_size[0]),
+        width if output_size[1] is None else int(output_size[1]),
+    )
 
     rows = constant_like(_averaging_matrix(height, sizes[0], input._data.dtype), input)
     cols = constant_like(_averaging_matrix(width, sizes[1], input._data.dtype).T, input)

@@ -24,7 +24,12 @@ def legacy_reduction(size_average, reduce, reduction):
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    result = ("mean" if size_average else "sum") if reduce else "none"
+    if not reduce:
+        result = "none"
+    elif size_average:
+        result = "mean"
+    else:
+        result = "sum"
     warnings.warn(
         f"size_average and reduce args will be deprecated, please use reduction='{result}' instead.", stacklevel=4
     )

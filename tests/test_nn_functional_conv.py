@@ -168,3 +168,13 @@ def test_cnn_step_gradients(torch, TF, dtype):
     args = [rand(4, 1, 8, 8), np.array([1, 0, 9, 3]), rand(8, 1, 3, 3, seed=1), rand(8, seed=2),
             rand(16, 8, 3, 3, seed=3) / 5, rand(16, seed=4), rand(256, 10, seed=5) / 10, rand(10, seed=6)]
     compare(torch, lambda *a: network(F, *a), lambda *a: network(TF, *a), args, dtype, constant=[0])
+
+
+def test_max_pool2d_nan_matches_pytorch(torch, TF):
+    x = rand(1, 2, 5, 5)
+    x[0, 0, 1, 1] = np.nan
+    x[0, 1, :2, :2] = np.nan
+    out, indices = F.max_pool2d(mg.tensor(x), 2, 1, return_indices=True)
+    expected, expected_indices = TF.max_pool2d(torch.tensor(x), 2, 1, return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())

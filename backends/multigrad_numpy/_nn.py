@@ -1,33 +1,23 @@
 """Neural-network kernels: softmax, convolution, pooling, padding and embedding.
 
-Convolutions run as im2col: a strided window view of the padded input is
-contracted with the weight by one ``tensordot`` per group, so no Python loop
-visits pixels. Only the input-gradient kernel loops, over the kernel's
-(kh, kw) offsets, to add the column gradients back onto the input.
+Convolutions run as im2col: the receptive fields of the padded input are
+copied into columns, one strided slice per kernel offset, and multiplied by
+the weight matrix in one batched ``matmul`` (all groups at once). Python
+loops run over the kernel's (kh, kw) offsets, never over pixels.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ._util import _array, ndarray  # noqa: F401
 
 
 def _as_2d(x, stride, padding, dilation):
-    """Return a convolution's arrays and parameters with 2 spatial dims; 1-d ones get a height of 1."""
+    """Return a convolution's input and parameters with 2 spatial dims; 1-d ones get a height of 1."""
     if len(stride) == 2:
-        return x, stride, padding, dilation
+        return x, tuple(stride), tuple(padding), tuple(dilation)
     return x[:, :, None, :], (1,) + tuple(stride), (0,) + tuple(padding), (1,) + tuple(dilation)
-
-
-def _windows(padded, kernel, stride, dilation, out_size):
-    """Return a read-only view (N, C, Ho, Wo, kh, kw) of the sliding windows of a padded input."""
-    n, c = padded.shape[:2]
-    s_n, s_c, s_h, s_w = padded.strides
-    shape = (n, c, out_size[0], out_size[1], kernel[0], kernel[1])
-    strides = (s_n, s_c, s_h * stride[0], s_w * stride[1], s_h * dilation[0], s_w * dilation[1])
-    return as_strided(padded, shape, strides, writeable=False)
 
 
 def _out_size(size, kernel, stride, padding, dilation):
@@ -36,11 +26,41 @@ def _out_size(size, kernel, stride, padding, dilation):
     )
 
 
-def _pad_2d(x, padding, value=0):
-    if not any(padding):
+def _padded(x, padding, extra=(0, 0), value=0):
+    """Return ``x`` with ``padding`` on both sides of H and W plus ``extra`` after them, filled with ``value``."""
+    (ph, pw), (eh, ew) = padding, extra
+    if not (ph or pw or eh or ew):
         return x
-    ph, pw = padding
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + 2 * ph + eh, w + 2 * pw + ew), value, dtype=x.dtype)
+    out[:, :, ph:ph + h, pw:pw + w] = x
+    return out
+
+
+def _offset_slices(kernel, stride, dilation, out_size):
+    """Yield (i, j, rows, cols): the slices of a padded input that kernel offset (i, j) reads."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_size
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+            yield i, j, rows, cols
+
+
+def _im2col(x, kernel, stride, padding, dilation, out_size):
+    """Return the columns (N, C * kh * kw, Ho * Wo): each output pixel's receptive field, one per column.
+
+    One strided copy per kernel offset keeps the inner loop of each copy
+    contiguous along W, which is faster than copying a 6-d window view.
+    """
+    n, c = x.shape[:2]
+    if kernel == (1, 1) and stride == (1, 1) and not any(padding):
+        return x.reshape(n, c, -1)
+    padded = _padded(x, padding)
+    columns = np.empty((n, c, kernel[0], kernel[1]) + tuple(out_size), dtype=x.dtype)
+    for i, j, rows, cols in _offset_slices(kernel, stride, dilation, out_size):
+        columns[:, :, i, j] = padded[:, :, rows, cols]
+    return columns.reshape(n, c * kernel[0] * kernel[1], -1)
 
 
 class NnKernels:
@@ -84,21 +104,17 @@ class NnKernels:
         x, stride, padding, dilation = _as_2d(x, stride, padding, dilation)
         if one_d:
             weight = weight[:, :, None, :]
-        kernel = weight.shape[2:]
+        kernel = tuple(weight.shape[2:])
         out_size = _out_size(x.shape[2:], kernel, stride, padding, dilation)
-        windows = _windows(_pad_2d(x, padding), kernel, stride, dilation, out_size)
+        columns = _im2col(x, kernel, stride, padding, dilation, out_size)
 
-        in_group, out_group = x.shape[1] // groups, weight.shape[0] // groups
-        parts = [
-            np.tensordot(
-                windows[:, g * in_group:(g + 1) * in_group],
-                weight[g * out_group:(g + 1) * out_group],
-                axes=([1, 4, 5], [1, 2, 3]),
-            )
-            for g in range(groups)
-        ]
-        out = parts[0] if groups == 1 else np.concatenate(parts, axis=3)
-        out = out.transpose(0, 3, 1, 2)
+        n, out_channels = x.shape[0], weight.shape[0]
+        if groups == 1:
+            out = np.matmul(weight.reshape(out_channels, -1), columns)
+        else:
+            matrices = weight.reshape(groups, out_channels // groups, -1)
+            out = np.matmul(matrices, columns.reshape(n, groups, matrices.shape[2], -1))
+        out = out.reshape((n, out_channels) + out_size)
         return out[:, :, 0, :] if one_d else out
 
     def conv_nd_backward_weight(self, grad_output, x, weight_shape, stride, padding, dilation, groups):
@@ -107,19 +123,15 @@ class NnKernels:
         if one_d:
             grad_output = grad_output[:, :, None, :]
         kernel = (1,) + tuple(weight_shape[2:]) if one_d else tuple(weight_shape[2:])
-        windows = _windows(_pad_2d(x, padding), kernel, stride, dilation, grad_output.shape[2:])
+        out_size = tuple(grad_output.shape[2:])
+        columns = _im2col(x, kernel, stride, padding, dilation, out_size)
 
-        in_group, out_group = x.shape[1] // groups, grad_output.shape[1] // groups
-        parts = [
-            np.tensordot(
-                grad_output[:, g * out_group:(g + 1) * out_group],
-                windows[:, g * in_group:(g + 1) * in_group],
-                axes=([0, 2, 3], [0, 2, 3]),
-            )
-            for g in range(groups)
-        ]
-        out = parts[0] if groups == 1 else np.concatenate(parts, axis=0)
-        return np.ascontiguousarray(out.reshape(weight_shape))
+        # Sum over the batch of grad (Co, L) @ columns (K, L).T, per group.
+        n, out_channels = grad_output.shape[:2]
+        grads = grad_output.reshape(n, groups, out_channels // groups, -1)
+        columns = columns.reshape(n, groups, columns.shape[1] // groups, -1)
+        out = np.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
+        return out.reshape(weight_shape)
 
     def conv_nd_backward_input(self, grad_output, weight, input_shape, stride, padding, dilation, groups):
         one_d = len(stride) == 1
@@ -128,51 +140,65 @@ class NnKernels:
             weight = weight[:, :, None, :]
             input_shape = (input_shape[0], input_shape[1], 1, input_shape[2])
             stride, padding, dilation = (1,) + tuple(stride), (0,) + tuple(padding), (1,) + tuple(dilation)
+        stride, padding, dilation = tuple(stride), tuple(padding), tuple(dilation)
         n, channels, height, width = input_shape
-        kh, kw = weight.shape[2:]
-        out_h, out_w = grad_output.shape[2:]
-        (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+        kernel = tuple(weight.shape[2:])
+        out_size = tuple(grad_output.shape[2:])
+        out_channels = weight.shape[0]
+        full = tuple(k - 1 - p for k, p in zip(kernel, padding))
+        if stride == (1, 1) and dilation == (1, 1) and min(full) >= 0:
+            # With stride 1 the input gradient is a full correlation of the output gradient with the
+            # flipped kernel, which im2col computes faster than adding columns back one offset at a time.
+            flipped = weight[:, :, ::-1, ::-1].reshape((groups, out_channels // groups, channels // groups) + kernel)
+            flipped = flipped.transpose(0, 2, 1, 3, 4).reshape((channels, out_channels // groups) + kernel)
+            out = self.conv_nd(grad_output, flipped, (1, 1), full, (1, 1), groups)
+            return out[:, :, 0, :] if one_d else out
 
-        in_group, out_group = channels // groups, grad_output.shape[1] // groups
-        # Column gradients (N, C, Ho, Wo, kh, kw): each output gradient times the weight it met.
-        parts = [
-            np.tensordot(
-                grad_output[:, g * out_group:(g + 1) * out_group],
-                weight[g * out_group:(g + 1) * out_group],
-                axes=([1], [0]),
-            )
-            for g in range(groups)
-        ]
-        columns = parts[0] if groups == 1 else np.concatenate(parts, axis=3)
-        columns = columns.transpose(0, 3, 1, 2, 4, 5)
-
-        padded = np.zeros((n, channels, height + 2 * ph + sh, width + 2 * pw + sw), dtype=grad_output.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                rows = slice(i * dh, i * dh + sh * (out_h - 1) + 1, sh)
-                cols = slice(j * dw, j * dw + sw * (out_w - 1) + 1, sw)
-                padded[:, :, rows, cols] += columns[..., i, j]
-        out = padded[:, :, ph:ph + height, pw:pw + width]
-        return np.ascontiguousarray(out[:, :, 0, :] if one_d else out)
+        # Column gradients: weight.T (K, Co) @ grad (Co, L), per group, then added back where each column read.
+        matrices = weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)
+        grads = grad_output.reshape(n, groups, out_channels // groups, -1)
+        columns = np.matmul(matrices, grads).reshape((n, channels) + kernel + out_size)
+        (ph, pw) = padding
+        padded = np.zeros((n, channels, height + 2 * ph, width + 2 * pw), dtype=grad_output.dtype)
+        for i, j, rows, cols in _offset_slices(kernel, stride, dilation, out_size):
+            padded[:, :, rows, cols] += columns[:, :, i, j]
+        out = padded[:, :, ph:ph + height, pw:pw + width] if ph or pw else padded
+        if one_d:
+            out = out[:, :, 0, :]
+        return np.ascontiguousarray(out)
 
     # -- pooling -----------------------------------------------------------------
 
     def max_pool2d_indices(self, x, kernel_size, stride, padding, dilation, ceil_mode):
         height, width = x.shape[2:]
-        out_h, out_w = pool_output_size((height, width), kernel_size, stride, padding, dilation, ceil_mode)
-        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-        # Pad with -inf (the dtype's lowest value for integers) far enough for ceil_mode's last window.
+        kernel, stride, padding, dilation = tuple(kernel_size), tuple(stride), tuple(padding), tuple(dilation)
+        out_h, out_w = pool_output_size((height, width), kernel, stride, padding, dilation, ceil_mode)
+        # Pad with -inf (the dtype's lowest value for integers), far enough for ceil_mode's last window.
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        extra_h = max(0, (out_h - 1) * sh + dh * (kh - 1) + 1 - height - 2 * ph)
-        extra_w = max(0, (out_w - 1) * sw + dw * (kw - 1) + 1 - width - 2 * pw)
-        padded = np.pad(x, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)), constant_values=low)
-        windows = _windows(padded, (kh, kw), (sh, sw), (dh, dw), (out_h, out_w))
+        extra = tuple(
+            max(0, (size - 1) * s + d * (k - 1) + 1 - length - 2 * p)
+            for size, s, d, k, length, p in zip((out_h, out_w), stride, dilation, kernel, (height, width), padding)
+        )
+        padded = _padded(x, padding, extra, low)
 
-        flat = windows.reshape(windows.shape[:4] + (kh * kw,))
-        local = flat.argmax(axis=-1)
-        a, b = np.divmod(local, kw)
-        rows = np.arange(out_h).reshape(-1, 1) * sh - ph + a * dh
-        cols = np.arange(out_w) * sw - pw + b * dw
+        # The maximum over the kernel offsets' strided slices, then the first offset that contains it
+        # (found from the last offset back), as PyTorch picks the first maximum. PyTorch 2.x takes the
+        # last NaN of a window instead, so NaNs are placed in a second pass.
+        windows = _offset_slices(kernel, stride, dilation, (out_h, out_w))
+        slices = [padded[:, :, rows, cols] for _, _, rows, cols in windows]
+        maximum = slices[0]
+        for candidate in slices[1:]:
+            maximum = np.maximum(maximum, candidate)
+        offset = np.full(maximum.shape, len(slices) - 1, dtype=np.int64)
+        for k in range(len(slices) - 2, -1, -1):
+            np.copyto(offset, k, where=slices[k] == maximum)
+        if x.dtype.kind == "f" and np.isnan(maximum).any():
+            for k, candidate in enumerate(slices):
+                np.copyto(offset, k, where=np.isnan(candidate))
+
+        a, b = np.divmod(offset, kernel[1])
+        rows = np.arange(out_h).reshape(-1, 1) * stride[0] - padding[0] + a * dilation[0]
+        cols = np.arange(out_w) * stride[1] - padding[1] + b * dilation[1]
         return (rows * width + cols).astype(np.int64)
 
     def pool_gather(self, x, indices):
@@ -184,7 +210,7 @@ class NnKernels:
     def pool_scatter_add(self, grad_output, indices, shape):
         n, c = shape[:2]
         plane = int(np.prod(shape[2:], dtype=np.int64))
-        offsets = (np.arange(n * c, dtype=np.int64) * plane).reshape(n, c, *([1] * (indices.ndim - 2)))
+        offsets = (np.arange(n * c, dtype=np.int64) * plane).reshape((n, c) + (1,) * (indices.ndim - 2))
         flat = np.bincount((indices + offsets).ravel(), weights=grad_output.ravel(), minlength=n * c * plane)
         return flat.astype(grad_output.dtype, copy=False).reshape(shape)
 
