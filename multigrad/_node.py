@@ -217,7 +217,7 @@ NO_EDGE = (None, 0)
 
 def edge_maybe(value) -> tuple:
     """Return the edge of a Tensor, or ``(None, 0)`` for a Python scalar or None."""
-    if value.__class__ is not Tensor:
+    if value.__class__ is not Tensor and not isinstance(value, Tensor):
         return NO_EDGE
     grad_fn = value._grad_fn
     if grad_fn is not None:
@@ -229,7 +229,7 @@ def edge_maybe(value) -> tuple:
 
 def edges(*inputs) -> tuple:
     """Return the edges of ``inputs``; Python scalars and None get ``(None, 0)``."""
-    return tuple(edge(t) if t.__class__ is Tensor else NO_EDGE for t in inputs)
+    return tuple(edge(t) if isinstance(t, Tensor) else NO_EDGE for t in inputs)
 
 
 def describe_tensor(data_shape, dtype_np) -> str:

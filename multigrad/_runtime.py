@@ -58,12 +58,12 @@ def prepare(op: str, rule: str, kinds: str, args: tuple, dtype=None):
     """
     # Fast path: all arguments are tensors on one device with one dtype.
     first = args[0]
-    if first.__class__ is Tensor:
+    if first.__class__ is Tensor or isinstance(first, Tensor):
         backend = first._backend
         np_dtype = first._data.dtype
         fast = dtype is None
         for arg in args:
-            if arg.__class__ is not Tensor or arg._backend is not backend or arg._data.dtype is not np_dtype:
+            if not isinstance(arg, Tensor) or arg._backend is not backend or arg._data.dtype is not np_dtype:
                 fast = False
                 break
         if fast and (rule != "float" or np_dtype.kind == "f") and (rule != "accumulate" or np_dtype.kind == "f"):
@@ -73,7 +73,7 @@ def prepare(op: str, rule: str, kinds: str, args: tuple, dtype=None):
 
 def prepare1(op: str, rule: str, x, dtype=None):
     """Return ``(backend, array)`` for a one-tensor op; see :func:`prepare`."""
-    if x.__class__ is Tensor and dtype is None:
+    if (x.__class__ is Tensor or isinstance(x, Tensor)) and dtype is None:
         data = x._data
         if data.dtype.kind == "f" or rule == "promote" or rule == "keep" or rule == "none" or rule == "bool":
             return x._backend, data
@@ -90,6 +90,11 @@ def prepare2(op: str, rule: str, a, b, broadcast: bool):
     """
     a_cls = a.__class__
     b_cls = b.__class__
+    # Subclasses such as nn.Parameter take the same paths as Tensor.
+    if a_cls is not Tensor and a_cls is not float and isinstance(a, Tensor):
+        a_cls = Tensor
+    if b_cls is not Tensor and b_cls is not float and isinstance(b, Tensor):
+        b_cls = Tensor
     if a_cls is Tensor:
         a_data = a._data
         kind = a_data.dtype.kind
@@ -267,7 +272,7 @@ def scalar_arg(value, op: str, name: str):
 
 def save_maybe(value):
     """Save a Tensor for backward, or keep a Python scalar or None as it is."""
-    return SavedTensor(value) if value.__class__ is Tensor else value
+    return SavedTensor(value) if isinstance(value, Tensor) else value
 
 
 def meta_of(value, out: Tensor):
@@ -276,7 +281,7 @@ def meta_of(value, out: Tensor):
     None when the input is a Python scalar, or has the output's shape and
     dtype, so its gradient needs no fitting.
     """
-    if value.__class__ is not Tensor:
+    if not isinstance(value, Tensor):
         return None
     data, out_data = value._data, out._data
     if data.shape == out_data.shape and data.dtype is out_data.dtype:
@@ -285,7 +290,7 @@ def meta_of(value, out: Tensor):
 
 
 def shape_of(value) -> tuple:
-    return value._data.shape if value.__class__ is Tensor else ()
+    return value._data.shape if isinstance(value, Tensor) else ()
 
 
 def dtype_of(value):
@@ -340,7 +345,7 @@ def check_inplace(self: Tensor, op: str, inputs: tuple) -> None:
     if base._requires_grad and base._grad_fn is None:
         raise RuntimeError(f"{LEAF_VIEW_MESSAGE} ({op} at {describe_site(user_site())})")
     if self._view_replay.__class__ is str and (
-        self._requires_grad or any(t.__class__ is Tensor and t._requires_grad for t in inputs)
+        self._requires_grad or any(isinstance(t, Tensor) and t._requires_grad for t in inputs)
     ):
         raise multi_output_view_error(self)
 

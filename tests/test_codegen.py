@@ -88,6 +88,20 @@ def test_invalid_registry_rejected(registry_copy, tmp_path, name, old, new, mess
     assert not output.exists(), "nothing may be written when the registry is invalid"
 
 
+def test_argument_named_grad_rejected(registry_copy, tmp_path):
+    path, text = registry_copy
+    broken = _replace_in_entry(text, "exp", "exp(Tensor self) -> Tensor", "exp(Tensor grad) -> Tensor")
+    broken = _replace_in_entry(broken, "exp", "self: grad * result", "grad: grad * result")
+    path.write_text(broken)
+    output = tmp_path / "generated"
+
+    result = _run_codegen("--registry", str(path), "--output", str(output))
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "op 'exp': argument 'grad' hides the 'grad' that derivative formulas read" in result.stderr
+    assert not output.exists()
+
+
 def test_check_rejects_invalid_registry(registry_copy, tmp_path):
     path, text = registry_copy
     path.write_text(_replace_in_entry(text, "exp", "self: grad * result", "self: grad * resutl"))

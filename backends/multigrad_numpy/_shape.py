@@ -35,6 +35,11 @@ class ShapeKernels:
         else:
             x[items + (Ellipsis,)] = value
 
+    def index_put(self, x, items, values):
+        out = x.copy()
+        out[items] = values
+        return out
+
     def index_backward(self, grad, shape, items):
         out = np.zeros(shape, dtype=grad.dtype)
         if any(isinstance(item, ndarray) for item in items):

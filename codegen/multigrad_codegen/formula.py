@@ -75,6 +75,11 @@ def analyze_op(op: Op, known_ops: dict, registry_path: str, helpers: set[str]) -
     """Validate the op's formulas and fill ``op.saved`` and ``op.rewritten``; return problems."""
     problems: list[str] = []
     arg_names = {a.name for a in op.args}
+    for reserved in ("grad", "result"):
+        if reserved in arg_names and op.derivatives:
+            problems.append(
+                f"argument '{reserved}' hides the '{reserved}' that derivative formulas read; rename it (for example {reserved}_output)"
+            )
     tensor_names = {a.name for a in op.tensor_args}
 
     if op.composite is not None:

@@ -100,7 +100,7 @@ def _requires_expr(op: Op) -> str:
         if arg.type == "Tensor":
             terms.append(f"{arg.name}._requires_grad")
         else:
-            terms.append(f"({arg.name}.__class__ is Tensor and {arg.name}._requires_grad)")
+            terms.append(f"(isinstance({arg.name}, Tensor) and {arg.name}._requires_grad)")
     return " or ".join(terms) or "False"
 
 

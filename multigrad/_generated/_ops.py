@@ -120,7 +120,7 @@ def add(self, other, *, alpha=1):
     alpha = scalar_arg(alpha, 'add', 'alpha')
     backend, self_data, other_data = prepare2('add', 'promote', self, other, True)
     out = wrap(backend.add(self_data, other_data, alpha), backend)
-    if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
+    if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = AddBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -146,7 +146,7 @@ def sub(self, other, *, alpha=1):
     alpha = scalar_arg(alpha, 'sub', 'alpha')
     backend, self_data, other_data = prepare2('sub', 'promote', self, other, True)
     out = wrap(backend.sub(self_data, other_data, alpha), backend)
-    if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
+    if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = SubBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -171,7 +171,7 @@ def mul(self, other):
     """Return self * other, elementwise with broadcasting."""
     backend, self_data, other_data = prepare2('mul', 'promote', self, other, True)
     out = wrap(backend.mul(self_data, other_data), backend)
-    if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
+    if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = MulBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -198,7 +198,7 @@ def true_divide(self, other):
     """Return self / other with true division; integer inputs give a float result."""
     backend, self_data, other_data = prepare2('true_divide', 'float', self, other, True)
     out = wrap(backend.true_divide(self_data, other_data), backend)
-    if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
+    if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = DivBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -234,7 +234,7 @@ def div_rounding(self, other, rounding_mode):
     """Return self / other rounded by rounding_mode ('trunc' or 'floor'); the gradient is zero."""
     backend, self_data, other_data = prepare2('div_rounding', 'promote', self, other, True)
     out = wrap(backend.div_rounding(self_data, other_data, rounding_mode), backend)
-    if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
+    if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = DivBackward1()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -271,7 +271,7 @@ def pow(self, exponent):
     """Return self raised to the power exponent, elementwise with broadcasting."""
     backend, self_data, exponent_data = prepare2('pow', 'promote', self, exponent, True)
     out = wrap(backend.pow(self_data, exponent_data), backend)
-    if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (exponent.__class__ is Tensor and exponent._requires_grad)):
+    if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(exponent, Tensor) and exponent._requires_grad)):
         node = PowBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -581,7 +581,7 @@ def where(condition, self, other):
     backend, (condition_data, self_data, other_data) = prepare('where', 'none', 'tss', (condition, self, other), None)
     check_broadcast('where', condition_data, self_data, other_data)
     out = wrap(backend.where(condition_data, self_data, other_data), backend)
-    if GRAD_STATE.enabled and (condition._requires_grad or (self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
+    if GRAD_STATE.enabled and (condition._requires_grad or (isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = WhereBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -825,7 +825,7 @@ def _index_put(self, indices, values):
     """Return a copy of self with values written at advanced indices; self[mask] = x runs _index_put_."""
     backend, self_data, values_data = prepare2('_index_put', 'none', self, values, False)
     out = wrap(backend.index_put(self_data, indices.items, values_data), backend)
-    if GRAD_STATE.enabled and (self._requires_grad or (values.__class__ is Tensor and values._requires_grad)):
+    if GRAD_STATE.enabled and (self._requires_grad or (isinstance(values, Tensor) and values._requires_grad)):
         node = IndexPutBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -886,7 +886,7 @@ def copy(self, src):
     """Return src broadcast to self's shape and cast to its dtype; copy_ writes it into self."""
     backend, self_data, src_data = prepare2('copy', 'none', self, src, True)
     out = wrap(backend.copy_from(self_data, src_data), backend)
-    if GRAD_STATE.enabled and (self._requires_grad or (src.__class__ is Tensor and src._requires_grad)):
+    if GRAD_STATE.enabled and (self._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
         node = CopyBackwards()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -1675,7 +1675,7 @@ def _clamp_tensor(self, min, max):
     backend, (self_data, min_data, max_data) = prepare('_clamp_tensor', 'promote', 'too', (self, min, max), None)
     check_broadcast('_clamp_tensor', self_data, min_data, max_data)
     out = wrap(backend.clamp(self_data, min_data, max_data), backend)
-    if GRAD_STATE.enabled and (self._requires_grad or (min.__class__ is Tensor and min._requires_grad) or (max.__class__ is Tensor and max._requires_grad)):
+    if GRAD_STATE.enabled and (self._requires_grad or (isinstance(min, Tensor) and min._requires_grad) or (isinstance(max, Tensor) and max._requires_grad)):
         node = ClampBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -1703,7 +1703,7 @@ def remainder(self, other):
     """Return self modulo other with the sign of other (Python's %), elementwise with broadcasting."""
     backend, self_data, other_data = prepare2('remainder', 'promote', self, other, True)
     out = wrap(backend.remainder(self_data, other_data), backend)
-    if GRAD_STATE.enabled and ((self.__class__ is Tensor and self._requires_grad) or (other.__class__ is Tensor and other._requires_grad)):
+    if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = RemainderBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -1730,7 +1730,7 @@ def fmod(self, other):
     """Return self modulo other with the sign of self (C's fmod), elementwise with broadcasting."""
     backend, self_data, other_data = prepare2('fmod', 'promote', self, other, True)
     out = wrap(backend.fmod(self_data, other_data), backend)
-    if GRAD_STATE.enabled and (self._requires_grad or (other.__class__ is Tensor and other._requires_grad)):
+    if GRAD_STATE.enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         node = FmodBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)
@@ -1798,7 +1798,7 @@ def lerp(self, end, weight):
     backend, (self_data, end_data, weight_data) = prepare('lerp', 'promote', 'tts', (self, end, weight), None)
     check_broadcast('lerp', self_data, end_data, weight_data)
     out = wrap(backend.lerp(self_data, end_data, weight_data), backend)
-    if GRAD_STATE.enabled and (self._requires_grad or end._requires_grad or (weight.__class__ is Tensor and weight._requires_grad)):
+    if GRAD_STATE.enabled and (self._requires_grad or end._requires_grad or (isinstance(weight, Tensor) and weight._requires_grad)):
         node = LerpBackward0()
         node._seq = next(sequence)
         node._site = user_site(node)

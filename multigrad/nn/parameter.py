@@ -11,12 +11,6 @@ class Parameter(Tensor):
     ``Parameter(data)`` shares memory and version counter with ``data``.
     ``isinstance(p, multigrad.Tensor)`` is true and every op accepts it; op
     results are plain tensors.
-
-    The generated op wrappers test ``x.__class__ is Tensor`` to decide whether
-    an argument is a tensor that records history. So ``__class__`` of a
-    Parameter reports ``Tensor``, and ops treat a Parameter exactly as the
-    plain tensor it is. ``type(p)`` and ``isinstance(p, Parameter)`` still
-    tell Parameters apart.
     """
 
     __slots__ = ()
@@ -43,10 +37,6 @@ class Parameter(Tensor):
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         pass  # everything happens in __new__; Tensor.__init__ would raise
 
-    @property
-    def __class__(self):  # noqa: D401 - see the class docstring
-        return Tensor
-
     def __repr__(self) -> str:
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
@@ -59,5 +49,5 @@ class Parameter(Tensor):
 
 
 def is_parameter(value: object) -> bool:
-    """Return whether ``value`` is a Parameter (``isinstance`` also works; this skips ``__class__``)."""
-    return type(value) is Parameter or isinstance(value, Parameter)
+    """Return whether ``value`` is a Parameter."""
+    return isinstance(value, Parameter)
