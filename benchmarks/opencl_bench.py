@@ -6,8 +6,8 @@ checkout (or after ``pip install -e ".[opencl]"``). Each case is warmed up once
 device queue after each run. Ratios above 1 mean OpenCL is slower than NumPy.
 
 An MLP step is the forward pass, cross-entropy, backward and an SGD update
-``p -= lr * p.grad`` under no_grad, the same step on the ``numpy`` and the
-``opencl`` device; reading the loss with ``item()`` waits for the device.
+``p -= lr * p.grad`` under no_grad. The same step runs on the ``numpy`` and
+the ``opencl`` device, and reading the loss with ``item()`` waits for the device.
 """
 
 from __future__ import annotations
