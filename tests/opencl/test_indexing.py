@@ -84,3 +84,82 @@ def test_masked_fill(backend, rng) -> None:
     np.testing.assert_array_equal(backend.to_numpy(result), np.where(mask, np.float32(7.0), values))
     with pytest.raises(TypeError, match="boolean masks"):
         backend.masked_fill(backend.from_numpy(values), backend.from_numpy(mask.astype(np.int32)), 0.0)
+
+
+# -- advanced indexing: getitem, setitem and index_backward with index arrays ---------------
+
+_ROWS = np.array([[0, 2], [3, -1]])
+_COLS = np.array([1, 3])
+_ADVANCED_INDICES = {
+    "int array": (_ROWS,),
+    "slice then array": (slice(1, 3), _COLS),
+    "arrays split by a slice": (_ROWS, slice(None), _COLS[:1]),
+    "int next to array": (0, slice(None), _COLS),
+    "None, array, int": (None, _COLS, 2),
+    "2-d mask": "mask",
+    "ellipsis then array": (Ellipsis, np.array([5, 0, 0])),
+    "1-d mask on dim 1": "mask_row",
+    "repeated indices": (np.array([1, 1, 2]),),
+    "int and 0-d array": (0, np.array(2)),
+}
+
+
+def _numpy_index(name, values):
+    index = _ADVANCED_INDICES[name]
+    if index == "mask":
+        return (values[:, :, 0] > 0,)
+    if index == "mask_row":
+        return (slice(None), values[0, :, 0] > 0)
+    return index
+
+
+def _device_index(backend, index):
+    return tuple(backend.from_numpy(item.astype(np.int64) if item.dtype.kind == "i" else item)
+                 if isinstance(item, np.ndarray) else item for item in index)
+
+
+@pytest.mark.parametrize("name", sorted(_ADVANCED_INDICES))
+def test_advanced_getitem(backend, rng, name) -> None:
+    values = rng.standard_normal((4, 5, 6)).astype(np.float32)
+    index = _numpy_index(name, values)
+    result = backend.to_numpy(backend.getitem(backend.from_numpy(values), _device_index(backend, index)))
+    expected = values[index]
+    assert result.shape == expected.shape
+    np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("name", sorted(_ADVANCED_INDICES))
+def test_advanced_index_backward_accumulates(backend, rng, name) -> None:
+    values = rng.standard_normal((4, 5, 6)).astype(np.float32)
+    index = _numpy_index(name, values)
+    grad = rng.standard_normal(values[index].shape).astype(np.float32)
+    result = backend.index_backward(backend.from_numpy(grad), values.shape, _device_index(backend, index))
+    expected = np.zeros_like(values)
+    np.add.at(expected, index, grad)
+    np.testing.assert_allclose(backend.to_numpy(result), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(_ADVANCED_INDICES))
+def test_advanced_setitem(backend, rng, name) -> None:
+    values = rng.standard_normal((4, 5, 6)).astype(np.float32)
+    index = _numpy_index(name, values)
+    update = rng.standard_normal(values[index].shape).astype(np.float32)
+    for source, device_source in ((7.0, 7.0), (update, backend.from_numpy(update))):
+        expected = values.copy()
+        expected[index] = source
+        target = backend.from_numpy(values)
+        backend.setitem(target, _device_index(backend, index), device_source)
+        np.testing.assert_array_equal(backend.to_numpy(target), expected)
+
+
+def test_advanced_index_out_of_range(backend) -> None:
+    target = backend.from_numpy(np.zeros((3, 4), np.float32))
+    with pytest.raises(IndexError, match=r"outside \[-3, 3\) for dimension 0 with size 3"):
+        backend.getitem(target, (backend.from_numpy(np.array([0, 3])),))
+
+
+def test_nonzero_matches_argwhere(backend, rng) -> None:
+    values = rng.random((3, 4, 5)) < 0.4
+    result = backend.to_numpy(backend.nonzero(backend.from_numpy(values)))
+    np.testing.assert_array_equal(result, np.argwhere(values))
+    assert backend.nonzero(backend.from_numpy(np.zeros((2, 2), np.float32))).shape == (0, 2)
