@@ -183,6 +183,8 @@ def test_float64_without_fp64_error():
             t.double()
         with pytest.raises(TypeError, match="float64 is not supported on opencl:0 .*cl_khr_fp64"):
             mg.zeros(2, dtype=mg.float64, device="opencl")
+        with pytest.raises(TypeError, match=r"sum\(\): dtype .*float64.* not supported on device opencl:0"):
+            t.sum(dtype=mg.float64)
     finally:
         backend.has_fp64 = saved
 
