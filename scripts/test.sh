@@ -3,5 +3,7 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MULTIGRAD_SETUP_TORCH=1 bash scripts/setup.sh
+if [ "${MULTIGRAD_SETUP_DONE:-0}" != "1" ]; then
+    MULTIGRAD_SETUP_TORCH=1 bash scripts/setup.sh
+fi
 exec .venv/bin/python -m pytest tests "$@"
