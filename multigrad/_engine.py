@@ -1,7 +1,7 @@
 """The backward engine: runs the graph from the roots to the leaves, without recursion.
 
-Nodes run when every gradient flowing into them has arrived (dependency
-counting); among ready nodes the most recently created runs first, which
+A node runs once every gradient flowing into it has arrived (dependency
+counting). Among ready nodes the most recently created runs first, which
 matches PyTorch's order for hooks.
 """
 
@@ -96,8 +96,11 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
 
     # A non-leaf named in ``inputs`` gets its gradient in ``.grad`` like a leaf does.
     for t, g in zip(targets or (), captured or ()):
-        if t._grad_fn is not None and g is not None:
-            t._grad = g if create_graph else (g.detach() if t._grad is None else t._grad + g.detach())
+        if t._grad_fn is None or g is None:
+            continue
+        if not create_graph:
+            g = g.detach()
+        t._grad = g if t._grad is None else t._grad + g
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
@@ -182,20 +185,12 @@ def _nodes_leading_to(targets: set, deps: dict, roots: list) -> set:
     return needed
 
 
-def _add_grads(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a + b
-
-
 def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                  targets: list | None, accumulate: bool) -> list | None:
     """Run the graph from ``roots`` (``(node, output_nr)`` pairs) with the given gradients.
 
-    With ``accumulate`` the leaves' AccumulateGrad nodes run (restricted to
-    ``targets`` when given); without it, the gradients arriving at ``targets``
+    With ``accumulate`` the leaves' AccumulateGrad nodes run, only those of
+    ``targets`` when given. Without it, the gradients arriving at ``targets``
     are captured and returned in order, and no ``.grad`` changes.
     """
     # Step 1: the gradient that each root receives, grouped by node.
@@ -206,7 +201,8 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
         buffer = buffers.get(node)
         if buffer is None:
             buffer = buffers[node] = [None] * node.num_outputs
-        buffer[output_nr] = _add_grads(buffer[output_nr], g)
+        previous = buffer[output_nr]
+        buffer[output_nr] = g if previous is None else previous + g
 
     root_nodes = list(buffers)
     deps = _collect_dependencies(root_nodes)

@@ -115,8 +115,8 @@ HOOK_STATES: "weakref.WeakKeyDictionary[Node, _HookState]" = weakref.WeakKeyDict
 class Node:
     """A step of the backward graph: maps gradients of its outputs to gradients of its inputs.
 
-    ``next_functions`` holds one ``(node, input_nr)`` pair per input of the
-    forward op, ``(None, 0)`` for inputs that need no gradient.
+    ``next_functions`` has one ``(node, input_nr)`` pair per input of the
+    forward op, and ``(None, 0)`` for an input that needs no gradient.
     """
 
     __slots__ = ("next_functions", "_seq", "_site", "__weakref__")
@@ -144,12 +144,6 @@ class Node:
             saved = getattr(self, name, None)
             if saved.__class__ is SavedTensor:
                 saved.release()
-
-    def _saved_tensors_summary(self) -> dict[str, Any]:
-        return {}
-
-    def _needs(self, index: int) -> bool:
-        return self.next_functions[index][0] is not None
 
     # -- hooks -------------------------------------------------------------
 

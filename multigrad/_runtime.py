@@ -23,9 +23,6 @@ __all__ = [
     "fit", "unpack", "check_inplace", "commit_inplace", "bump_version", "user_site", "broadcast_shapes",
 ]
 
-_DEFAULT_KIND = "f"
-
-
 def _type_name(value) -> str:
     return "Tensor" if isinstance(value, Tensor) else type(value).__name__
 
@@ -407,7 +404,7 @@ def _snapshot_saved_self(node, self: Tensor) -> None:
 
 
 def _rebind_saved_result(node, out: Tensor, self: Tensor) -> None:
-    """Point a saved result at ``self``, which now holds it, so later in-place changes are detected."""
+    """Point a saved result at ``self``, which now contains it, so later in-place changes are detected."""
     for name in node._saved_names:
         saved = getattr(node, name, None)
         if saved.__class__ is SavedTensor and saved.tensor is None and saved.data is out._data:

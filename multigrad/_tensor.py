@@ -1,7 +1,7 @@
 """The Tensor: a backend array plus its autograd state.
 
 Op methods (``exp``, ``add_``, ``__mul__`` ...) are generated from ``ops.yaml``
-and attached by ``multigrad._generated``; this module holds the state and the
+and attached by ``multigrad._generated``. This module has the state and the
 hand-written parts: properties, conversions, ``backward`` and hooks.
 """
 
@@ -164,7 +164,7 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        """The device that holds the data."""
+        """The device where the data lives."""
         backend = self._backend
         if backend.device_count() == 1 and backend.index == 0 and backend.type_name == "numpy":
             return device(backend.type_name)
@@ -484,6 +484,3 @@ def _wrap(data: Any, backend) -> Tensor:
     t._base = None
     return t
 
-
-def _grad_enabled() -> bool:
-    return GRAD_STATE.enabled
