@@ -305,3 +305,59 @@ def permute(self, *dims):
     if len(set(dims)) != ndim:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return _permute(self, dims)
+
+
+# -- device and dtype conversions ---------------------------------------------------
+
+
+def to(self, *args, device=None, dtype=None, copy=False, non_blocking=False):
+    """Return ``self`` on another device and/or with another dtype.
+
+    Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``
+    and the keywords. Returns ``self`` itself when nothing changes and
+    ``copy`` is false, as PyTorch does.
+    """
+    from ._creation import parse_to_args
+    from ._generated._ops import _to_copy
+
+    _check_tensor(self, "to")
+    keywords = {"copy": copy, "non_blocking": non_blocking}
+    if device is not None:
+        keywords["device"] = device
+    if dtype is not None:
+        keywords["dtype"] = dtype
+    target_device, target_dtype, copy = parse_to_args(self, args, keywords)
+    if target_device == self.device and target_dtype is self.dtype and not copy:
+        return self
+    return _to_copy(self, target_dtype, str(target_device))
+
+
+def type_as(self, other):
+    """Return ``self`` cast to ``other``'s dtype."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"type_as(): argument 'other' must be Tensor, not {type(other).__name__}")
+    return to(self, other.dtype)
+
+
+def cast_float(self):
+    return to(self, _dtype.float32)
+
+
+def cast_double(self):
+    return to(self, _dtype.float64)
+
+
+def cast_half(self):
+    return to(self, _dtype.float16)
+
+
+def cast_long(self):
+    return to(self, _dtype.int64)
+
+
+def cast_int(self):
+    return to(self, _dtype.int32)
+
+
+def cast_bool(self):
+    return to(self, _dtype.bool_)

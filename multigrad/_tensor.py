@@ -416,46 +416,11 @@ class Tensor:
 
     # -- device and dtype moves ------------------------------------------
 
-    def to(self, *args, **kwargs) -> "Tensor":
-        """Return this tensor on another device and/or with another dtype.
-
-        Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
-        ``to(other_tensor)`` and the keywords ``device``, ``dtype``, ``copy``.
-        Returns ``self`` when nothing changes and ``copy`` is false.
-        """
-        from ._creation import parse_to_args
-        from ._generated._ops import _to_copy
-
-        target_device, target_dtype, copy = parse_to_args(self, args, kwargs)
-        if target_device == self.device and target_dtype is self.dtype and not copy:
-            return self
-        return _to_copy(self, target_dtype, str(target_device))
+    # to, type_as and the casts (float, double, long, ...) are ops of ops.yaml.
 
     def cpu(self) -> "Tensor":
         """Return this tensor on the NumPy device."""
         return self.to("numpy")
-
-    def type_as(self, other: "Tensor") -> "Tensor":
-        """Return this tensor cast to ``other``'s dtype."""
-        return self.to(other.dtype)
-
-    def float(self) -> "Tensor":
-        return self.to(_dtype.float32)
-
-    def double(self) -> "Tensor":
-        return self.to(_dtype.float64)
-
-    def half(self) -> "Tensor":
-        return self.to(_dtype.float16)
-
-    def long(self) -> "Tensor":
-        return self.to(_dtype.int64)
-
-    def int(self) -> "Tensor":
-        return self.to(_dtype.int32)
-
-    def bool(self) -> "Tensor":
-        return self.to(_dtype.bool_)
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

@@ -10,6 +10,7 @@ ARG_TYPES = {
     "Tensor?": "a Tensor or None",
     "Tensor|Scalar": "a Tensor or a Python number",
     "Tensor[]": "a sequence of Tensors",
+    "Any...": "any values as separate arguments (python forwards only)",
     "Tensor...": "Tensors as separate arguments or one sequence (python forwards only)",
     "Scalar": "a Python number",
     "Scalar?": "a Python number or None",

@@ -174,6 +174,15 @@ FUNCTIONS = (
     '_diagonal_backward',
     'tril',
     'triu',
+    'empty',
+    'linspace',
+    'eye',
+    'randint',
+    'randperm',
+    'full_like',
+    'rand_like',
+    'randn_like',
+    'from_numpy',
 )
 
 #: Tensor method name -> function.
@@ -378,6 +387,14 @@ METHODS = {
     'triu_': _ops.triu_,
     'normal_': _ops.normal_,
     'uniform_': _ops.uniform_,
+    'to': _ops.to,
+    'type_as': _ops.type_as,
+    'float': _ops.float,
+    'double': _ops.double,
+    'half': _ops.half,
+    'long': _ops.long,
+    'int': _ops.int,
+    'bool': _ops.bool,
 }
 
 #: Python operator methods of Tensor.

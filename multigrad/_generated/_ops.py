@@ -4,6 +4,7 @@
 """Op functions, one per entry of ops.yaml, plus in-place variants."""
 
 from multigrad import _composites
+import multigrad._creation as _py_creation
 import multigrad._index_ops as _py_index_ops
 import multigrad._linalg_ops as _py_linalg_ops
 import multigrad._math_ops as _py_math_ops
@@ -3047,4 +3048,93 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
 def uniform_(self, low=0.0, high=1.0, *, generator=None):
     """Fill self in place with values drawn uniformly from [low, high) and return it (PyTorch calls these from and to)."""
     return _py_random_ops.uniform_(self, low, high, generator=generator)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """Return a tensor of size; multigrad fills it with zeros, so its values are defined."""
+    return _py_creation.empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """Return steps evenly spaced values from start to end inclusive."""
+    return _py_creation.linspace(start, end, steps, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """Return an n x m matrix with ones on the diagonal and zeros elsewhere."""
+    return _py_creation.eye(n, m, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=None, *, dtype=None, device=None, generator=None):
+    """Return random integers in [low, high) of shape size; randint(high, size) starts at 0."""
+    return _py_creation.randint(low, high, size, dtype=dtype, device=device, generator=generator)
+
+
+def randperm(n, *, dtype=None, device=None, generator=None):
+    """Return a random permutation of 0 to n - 1."""
+    return _py_creation.randperm(n, dtype=dtype, device=device, generator=generator)
+
+
+def full_like(self, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """Return a tensor shaped like self filled with fill_value."""
+    return _py_creation.full_like(self, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def rand_like(self, *, dtype=None, device=None, requires_grad=False):
+    """Return uniform random values in [0, 1) shaped like self."""
+    return _py_creation.rand_like(self, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(self, *, dtype=None, device=None, requires_grad=False):
+    """Return standard normal random values shaped like self."""
+    return _py_creation.randn_like(self, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def from_numpy(array):
+    """Return a tensor on the NumPy device that shares memory with a numpy.ndarray."""
+    return _py_creation.from_numpy(array)
+
+
+def to(self, *args, device=None, dtype=None, copy=False, non_blocking=False):
+    """Return self on another device and/or with another dtype.
+
+    Accepts to(dtype), to(device), to(device, dtype), to(other) and the keywords.
+    Returns self itself when nothing changes and copy is false.
+    """
+    return _composites.to(self, *args, device=device, dtype=dtype, copy=copy, non_blocking=non_blocking)
+
+
+def type_as(self, other):
+    """Return self cast to the dtype of other."""
+    return _composites.type_as(self, other)
+
+
+def float(self):
+    """Return self as float32."""
+    return _composites.cast_float(self)
+
+
+def double(self):
+    """Return self as float64."""
+    return _composites.cast_double(self)
+
+
+def half(self):
+    """Return self as float16."""
+    return _composites.cast_half(self)
+
+
+def long(self):
+    """Return self as int64, rounding toward zero."""
+    return _composites.cast_long(self)
+
+
+def int(self):
+    """Return self as int32, rounding toward zero."""
+    return _composites.cast_int(self)
+
+
+def bool(self):
+    """Return self as bool (nonzero is True)."""
+    return _composites.cast_bool(self)
 

@@ -171,9 +171,22 @@ SPECIAL_OPS: dict[str, Through | Equivalent | Skip] = {
     "normal_": Skip("random values come from multigrad's generator, which differs from PyTorch's"),
     "uniform_": Skip("random values come from multigrad's generator, which differs from PyTorch's"),
     "div_rounding": Through(lambda lib, a, b, mode: lib.div(a, b, rounding_mode=mode), "div(a, b, rounding_mode=mode)"),
+    "empty": Through(lambda lib, size, **kwargs: lib.empty(size, **kwargs).zero_(), "empty(size).zero_()",
+                     check_node=False),
+    "randint": Skip("random values come from multigrad's generator, which differs from PyTorch's"),
+    "randperm": Skip("random values come from multigrad's generator, which differs from PyTorch's"),
+    "rand_like": Skip("random values come from multigrad's generator, which differs from PyTorch's"),
+    "randn_like": Skip("random values come from multigrad's generator, which differs from PyTorch's"),
+    "from_numpy": Through(lambda lib, x: lib.from_numpy(x.detach().numpy().copy()), "from_numpy(x.numpy())",
+                          check_node=False),
+    # A dtype given positionally arrives as its name (the argument type is Any); a keyword one as a dtype.
+    "to": Through(lambda lib, x, target=None, **kwargs: x.to(getattr(lib, target), **kwargs) if target else x.to(**kwargs),
+                  "x.to(dtype)", check_node=False),
 }
 
 #: (op, sample index) -> why gradcheck cannot pass on that sample although the gradient matches PyTorch's.
 GRADCHECK_SKIPS: dict[tuple[str, int], str] = {
     ("embedding", 1): "scale_grad_by_freq divides the gradient by each index's count, so it is not the derivative",
+    ("float", 0): "a float64 input rounded to float32 makes central differences too coarse; PyTorch checks the gradient",
+    ("half", 0): "a float64 input rounded to float16 makes central differences too coarse; PyTorch checks the gradient",
 }
