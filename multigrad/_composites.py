@@ -117,18 +117,6 @@ def getitem(self, indices):
     return index(self, indices)
 
 
-def zeros_like(self, dtype=None):
-    from ._creation import zeros_like as make
-
-    return make(self, dtype=dtype)
-
-
-def ones_like(self, dtype=None):
-    from ._creation import ones_like as make
-
-    return make(self, dtype=dtype)
-
-
 def sum_to_size(self, *size):
     from ._formula_helpers import sum_to
     from ._runtime import shape_arg

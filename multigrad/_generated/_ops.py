@@ -933,14 +933,14 @@ def zero_(self):
     return _composites.zero_(self)
 
 
-def zeros_like(self, *, dtype=None):
+def zeros_like(self, *, dtype=None, device=None, requires_grad=False):
     """Return zeros shaped like self."""
-    return _composites.zeros_like(self, dtype=dtype)
+    return _py_creation.zeros_like(self, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(self, *, dtype=None):
+def ones_like(self, *, dtype=None, device=None, requires_grad=False):
     """Return ones shaped like self."""
-    return _composites.ones_like(self, dtype=dtype)
+    return _py_creation.ones_like(self, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def _to_copy(self, dtype=None, device=None):
