@@ -341,7 +341,7 @@ def check_inplace(self: Tensor, op: str, inputs: tuple) -> None:
         return
     if base._requires_grad and base._grad_fn is None:
         raise RuntimeError(f"{LEAF_VIEW_MESSAGE} ({op} at {describe_site(user_site())})")
-    if self._view_replay.__class__ is str and (
+    if self._view_replay.__class__ is not tuple and (
         self._requires_grad or any(isinstance(t, Tensor) and t._requires_grad for t in inputs)
     ):
         raise multi_output_view_error(self)

@@ -13,6 +13,7 @@ from ._grad_mode import GRAD_STATE
 from ._node import Node, _sequence, edge
 from ._runtime import dims_arg, shape_arg
 from ._tensor import Tensor, _wrap, _wrap_dim
+from ._views import mark_multi_output_views
 
 
 def _check_tensor(t, op: str) -> None:
@@ -352,6 +353,7 @@ def split(self, split_size_or_sections, dim=0):
     for length in sections:
         pieces.append(narrow(self, dim, start, length))
         start += length
+    mark_multi_output_views(pieces, "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")
     return tuple(pieces)
 
 
@@ -376,5 +378,7 @@ def unbind(self, dim=0):
     if not shape:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = _wrap_dim(dim, len(shape))
-    return tuple(select(self, dim, i) for i in range(shape[dim]))
+    pieces = tuple(select(self, dim, i) for i in range(shape[dim]))
+    mark_multi_output_views(pieces, "Unbind")
+    return pieces
 

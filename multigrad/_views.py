@@ -24,14 +24,25 @@ def make_view(out: Tensor, base: Tensor, fn, args: tuple) -> None:
         return
     out._base = root
     chain = base._view_replay
+    # A view of a multi-output view inherits its marker, so it may not change in place either.
     out._view_replay = chain + ((fn, args),) if chain.__class__ is tuple else chain
 
 
-def mark_multi_output_views(outputs, node_name: str) -> None:
+class MultiOutputView:
+    """Marks a view returned together with others by one op; such views may not change in place."""
+
+    __slots__ = ("op_name", "output_nr")
+
+    def __init__(self, op_name: str, output_nr: int) -> None:
+        self.op_name = op_name
+        self.output_nr = output_nr
+
+
+def mark_multi_output_views(outputs, op_name: str) -> None:
     """Forbid in-place changes of views returned together by one op (split, chunk, unbind)."""
-    for t in outputs:
+    for i, t in enumerate(outputs):
         if t._base is not None:
-            t._view_replay = node_name
+            t._view_replay = MultiOutputView(op_name, i)
 
 
 def replay(chain: tuple, base: Tensor) -> Tensor:
@@ -43,8 +54,9 @@ def replay(chain: tuple, base: Tensor) -> Tensor:
 
 
 def multi_output_view_error(view: Tensor) -> RuntimeError:
+    marker = view._view_replay
     return RuntimeError(
-        f"Output 0 of {view._view_replay} is a view and is being modified inplace. This view is the output of a "
+        f"Output {marker.output_nr} of {marker.op_name} is a view and is being modified inplace. This view is the output of a "
         "function that returns multiple views. Such functions do not allow the output views to be modified "
         "inplace. You should replace the inplace operation by an out-of-place one."
     )

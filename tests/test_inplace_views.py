@@ -116,3 +116,21 @@ def test_leaf_error_names_the_line():
     with pytest.raises(RuntimeError) as info:
         a.add_(1)  # the leaf change
     assert "a.add_(1)  # the leaf change" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["split", "chunk", "unbind"])
+def test_multi_output_view_inplace_raises_like_torch(torch, name):
+    messages = []
+    for lib in (mg, torch):
+        b = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 2
+        parts = {"split": lambda: b.split(2), "chunk": lambda: b.chunk(2), "unbind": lambda: b.view(2, 2).unbind()}[name]()
+        with pytest.raises(RuntimeError) as info:
+            parts[1].mul_(2)
+        messages.append(str(info.value).split(". ")[0])
+    assert messages[0] == messages[1]
+
+
+def test_multi_output_view_without_grad_changes_in_place():
+    b = mg.tensor([1.0, 2.0, 3.0, 4.0])
+    b.split(2)[1].mul_(2)
+    assert b.tolist() == [1.0, 2.0, 6.0, 8.0]
