@@ -10,6 +10,7 @@ import numpy as np
 
 from multigrad.backend import Backend
 
+from ._allocator import tune_malloc
 from ._elementwise import ElementwiseKernels
 from ._linalg import LinalgKernels
 from ._nn import NnKernels
@@ -23,6 +24,10 @@ class NumpyBackend(ElementwiseKernels, ReductionKernels, LinalgKernels, ShapeKer
 
     type_name = "numpy"
     install_hint = "the NumPy backend ships with multigrad"
+
+    def __init__(self, index: int = 0) -> None:
+        super().__init__(index)
+        tune_malloc()
 
     def from_numpy(self, array):
         return np.array(array, copy=True) if array.__class__ is ndarray else _asarray(array)

@@ -1,0 +1,31 @@
+"""The NumPy backend's malloc tuning: applied once on glibc, and switchable off."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+
+import pytest
+
+CODE = (
+    "import multigrad as mg, multigrad_numpy._allocator as a\n"
+    "mg.ones(2)\n"
+    "print(a._applied)\n"
+)
+
+glibc_only = pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="the tuning applies to glibc only"
+)
+
+
+@glibc_only
+def test_malloc_tuned_on_first_numpy_device():
+    out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+
+
+def test_malloc_tuning_can_be_switched_off():
+    env = {"MULTIGRAD_NUMPY_TUNE_MALLOC": "0", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "False"
