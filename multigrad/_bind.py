@@ -13,6 +13,8 @@ def bind_methods() -> None:
         setattr(Tensor, name, function)
     for name, function in _bindings.OPERATORS.items():
         setattr(Tensor, name, function)
+    # Tensor.where's self is the value, not the condition as in the function form.
+    Tensor.where = _bindings._ops.where_method
     Tensor.__pos__ = lambda self: self
     # Defining __eq__ would otherwise drop the identity hash that dict keys and sets rely on.
     Tensor.__hash__ = lambda self: id(self)

@@ -170,7 +170,37 @@ def div(self, other, rounding_mode=None):
         return true_divide(self, other)
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    _check_integer_divisor(self, other)
     return div_rounding(self, other, rounding_mode)
+
+
+def floor_divide(self, other):
+    return div(self, other, rounding_mode="floor")
+
+
+def remainder(self, other):
+    from ._generated._ops import _remainder
+
+    _check_integer_divisor(self, other)
+    return _remainder(self, other)
+
+
+def fmod(self, other):
+    from ._generated._ops import _fmod
+
+    _check_integer_divisor(self, other)
+    return _fmod(self, other)
+
+
+def _check_integer_divisor(self, other) -> None:
+    """Raise PyTorch's ZeroDivisionError for an integer division by zero, which has no defined result."""
+    if _dtype.result_type((self, other)).category == _dtype.FLOAT:
+        return
+    if isinstance(other, Tensor):
+        if other._backend.to_numpy(other._data).__eq__(0).any():
+            raise RuntimeError("ZeroDivisionError")
+    elif other == 0:
+        raise RuntimeError("ZeroDivisionError")
 
 
 def mean(self, dim=None, keepdim=False, dtype=None):
@@ -230,6 +260,12 @@ def matmul(self, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     check_matmul_shapes(self._data.shape, other._data.shape)
+    if self._data.dtype != other._data.dtype:
+        # PyTorch multiplies matrices of one dtype only; promotion would hide a float64 or int input.
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {self.dtype.name} != {other.dtype.name}; "
+            f"convert one with .to(), for example x.to({other.dtype!r})"
+        )
     return _matmul(self, other)
 
 
@@ -349,3 +385,32 @@ def cast_int(self):
 
 def cast_bool(self):
     return to(self, _dtype.bool_)
+
+
+def where(condition, self, other):
+    """Select from self where condition is true, else from other, after promoting both to one dtype."""
+    from ._generated._ops import _where
+
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(condition).__name__}")
+    if condition._data.dtype.kind != "b":
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {_LEGACY_FLOAT.get(condition.dtype, condition.dtype.name)}")
+    target = _dtype.result_type((self, other))
+    if isinstance(self, Tensor) and self.dtype is not target:
+        self = self.to(target)
+    if isinstance(other, Tensor) and other.dtype is not target:
+        other = other.to(target)
+    if not isinstance(self, Tensor) and not isinstance(other, Tensor):
+        # Two numbers: the result takes the promoted dtype of the numbers, on the condition's device.
+        from ._creation import full_like
+
+        self = full_like(condition, self, dtype=target)
+    return _where(condition, self, other)
+
+
+def where_method(self, condition, other):
+    """``self.where(condition, other)``: the method form of :func:`where`."""
+    return where(condition, self, other)
+
+
+_LEGACY_FLOAT = {_dtype.float32: "Float", _dtype.float64: "Double", _dtype.float16: "Half", **_LEGACY}

@@ -44,7 +44,16 @@ def set_default_device(dev: "str | device | None") -> None:
 
 def get_backend(dev: "str | device | None" = None):
     """Return the Backend instance that runs device ``dev`` (default: the default device)."""
-    dev = get_default_device() if dev is None else device(dev)
+    if dev is None:
+        from_environment = _default_device[0] is None and bool(os.environ.get("MULTIGRAD_DEVICE"))
+        try:
+            dev = get_default_device()
+            return REGISTRY.get(dev.type, dev.index or 0)
+        except (RuntimeError, ValueError) as error:
+            if from_environment:
+                raise type(error)(f"{error} (the device comes from MULTIGRAD_DEVICE={os.environ['MULTIGRAD_DEVICE']!r})") from None
+            raise
+    dev = device(dev)
     return REGISTRY.get(dev.type, dev.index or 0)
 
 

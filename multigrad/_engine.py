@@ -60,6 +60,8 @@ def _make_root_grads(outputs: Sequence[Tensor], grad_outputs, create_graph: bool
             raise RuntimeError(f"invalid gradient at index {i} - expected device {out.device} but got {grad.device}")
         if grad._data.dtype.kind != out._data.dtype.kind:
             raise RuntimeError(f"invalid gradient at index {i} - expected dtype {out.dtype!r} but got {grad.dtype!r}")
+        if grad._data.dtype != out._data.dtype:
+            grad = grad.to(out.dtype)  # as PyTorch, the gradient takes its output's dtype
         grads.append(grad)
     return grads
 
@@ -320,21 +322,29 @@ def _apply_in_anomaly_mode(node: Node, grads: list, hooks_done: bool) -> tuple:
         else:
             outputs = _apply_multi_output(node, grads)
     except Exception as error:
-        trace = ANOMALY_TRACES.get(node)
-        note = f"Error detected in {node.name()}. " + (
-            "Traceback of forward call that caused the error:\n" + "".join(trace) if trace
-            else "No forward traceback was recorded for this node (it was created outside anomaly mode)."
-        )
+        note = _forward_trace_note(node)
         logger.error("%s", note)
         if hasattr(error, "add_note"):
             error.add_note(note)
         raise
     if ANOMALY.check_nan:
         for index, g in enumerate(outputs):
-            if g is not None and g._data.dtype.kind == "f" and g._backend.to_numpy(g._data).dtype.kind == "f":
-                if np.isnan(g._backend.to_numpy(g._data)).any():
-                    raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
+            if g is not None and g._data.dtype.kind == "f" and np.isnan(g._backend.to_numpy(g._data)).any():
+                error = RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
+                note = _forward_trace_note(node)
+                logger.error("%s", note)
+                if hasattr(error, "add_note"):
+                    error.add_note(note)
+                raise error
     return outputs
+
+
+def _forward_trace_note(node: Node) -> str:
+    trace = ANOMALY_TRACES.get(node)
+    if trace:
+        return f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n" + "".join(trace)
+    return (f"Error detected in {node.name()}. No forward traceback was recorded for this node "
+            "(it was created before anomaly mode was enabled).")
 
 
 def _apply_hooked_node(node: Node, grads: list, hooks_done: bool) -> tuple:

@@ -110,7 +110,13 @@ def normalize_index(t: Tensor, index) -> Index:
 def _index_array(item, backend):
     if isinstance(item, Tensor):
         if item._backend is not backend:
-            raise RuntimeError(f"indices should be on the same device as the indexed tensor ({item.device})")
+            if item.device.type != "numpy":
+                raise RuntimeError(
+                    f"indices should be either on the CPU ('numpy') or on the same device as the indexed tensor; "
+                    f"got indices on {item.device}"
+                )
+            # Indices on the CPU work with any device, as in PyTorch: copy them over.
+            item = _wrap(backend.from_numpy(item._backend.to_numpy(item._data)), backend)
         kind = item._data.dtype.kind
         if kind not in "iub":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -175,6 +181,10 @@ def setitem(self: Tensor, index, value) -> None:
         _index_put_(self, normalized, value)
     else:
         _index_view(self, normalized).copy_(value)
+    # Name the change as the user wrote it in later version errors, not by the internal op.
+    last_change = self._version_counter[1]
+    if last_change is not None:
+        self._version_counter[1] = (last_change[0], last_change[1], "setitem (t[index] = value)")
 
 
 Tensor.__getitem__ = getitem

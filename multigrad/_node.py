@@ -19,6 +19,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _getframe = sys._getframe
 _internal_codes: dict = {}
 
+#: Package files whose code plays the user's part (the demo), so error messages point into them.
+USER_CODE_FILES = {_PACKAGE_DIR + "_cli_walkthrough.py"}
+
 
 class _AnomalyState:
     """Anomaly mode settings (process-wide, as PyTorch's)."""
@@ -45,7 +48,9 @@ def user_site(node=None):
         code = frame.f_code
         internal = _internal_codes.get(code)
         if internal is None:
-            internal = _internal_codes[code] = code.co_filename.startswith(_PACKAGE_DIR)
+            filename = code.co_filename
+            internal = filename.startswith(_PACKAGE_DIR) and filename not in USER_CODE_FILES
+            _internal_codes[code] = internal
         if not internal:
             if ANOMALY.enabled and node is not None:
                 import traceback

@@ -111,7 +111,7 @@ class BackendRegistry:
             hints = "".join(f"; {f.describe()}" for f in self.failures)
             raise RuntimeError(
                 f"unknown device type {type_name!r}: installed backends are {known}{hints}. "
-                f"Install a backend plugin that provides {type_name!r}."
+                f"Use one of those (the CPU device is 'numpy'), or install a backend plugin that provides {type_name!r}."
             ) from None
 
     def get(self, type_name: str, index: int = 0) -> Backend:

@@ -7,10 +7,11 @@ take no detour.
 from __future__ import annotations
 
 import numbers
+import weakref
 
 from . import _dtype
 from ._grad_mode import GRAD_STATE
-from ._node import SavedTensor, describe_site, user_site
+from ._node import HOOK_STATES, SavedTensor, describe_site, user_site
 from ._tensor import Tensor, _wrap_dim
 from ._views import make_view, multi_output_view_error, rebase_view
 
@@ -19,7 +20,7 @@ _formula_helpers = None
 
 __all__ = [
     "prepare", "prepare1", "prepare2", "check_broadcast", "make_view", "dims_arg", "dim_arg", "shape_arg", "int_list_arg",
-    "dtype_arg", "check_bool", "check_int", "scalar_arg", "save_maybe", "meta_of", "shape_of", "dtype_of",
+    "dtype_arg", "check_bool", "check_int", "scalar_arg", "save_maybe", "is_bool_data", "meta_of", "shape_of", "dtype_of",
     "fit", "unpack", "check_inplace", "commit_inplace", "bump_version", "user_site", "broadcast_shapes",
 ]
 
@@ -123,7 +124,7 @@ def _prepare_slow(op: str, rule: str, kinds: str, args: tuple, dtype):
             if backend is None:
                 backend, first_tensor = arg._backend, arg
             elif arg._backend is not backend:
-                raise _device_error(op, first_tensor, arg)
+                arg, backend, first_tensor = _reconcile_devices(op, arg, backend, first_tensor, values)
             values.append(arg)
         elif arg is None and kind == "o":
             values.append(None)
@@ -165,6 +166,33 @@ def _prepare_slow(op: str, rule: str, kinds: str, args: tuple, dtype):
                 value = int(value)
             arrays.append(value)
     return backend, tuple(arrays)
+
+
+def _is_cpu_scalar(t: Tensor) -> bool:
+    return t._data.ndim == 0 and t._backend.type_name == "numpy" and not t._requires_grad
+
+
+def _reconcile_devices(op: str, arg: Tensor, backend, first_tensor: Tensor, values: list):
+    """Allow a 0-d CPU tensor without grad next to tensors of another device, as PyTorch does for CUDA.
+
+    Returns the (possibly moved) argument, and the backend and first tensor
+    that the other arguments must share; raises the device error otherwise.
+    """
+    if _is_cpu_scalar(arg):
+        return _move(arg, backend), backend, first_tensor
+    if _is_cpu_scalar(first_tensor) and all(not isinstance(v, Tensor) or _is_cpu_scalar(v) for v in values):
+        # Every earlier tensor is a CPU scalar: the device of ``arg`` wins, and they move to it.
+        for i, v in enumerate(values):
+            if isinstance(v, Tensor):
+                values[i] = _move(v, arg._backend)
+        return arg, arg._backend, arg
+    raise _device_error(op, first_tensor, arg)
+
+
+def _move(t: Tensor, backend) -> Tensor:
+    from ._tensor import _wrap
+
+    return _wrap(backend.from_numpy(t._backend.to_numpy(t._data)), backend)
 
 
 def broadcast_shapes(a: tuple, b: tuple) -> tuple:
@@ -267,6 +295,12 @@ def scalar_arg(value, op: str, name: str):
         raise TypeError(f"{op}(): argument '{name}' must be a number, not {type(value).__name__}") from None
 
 
+def is_bool_data(value) -> bool:
+    """Return whether a kernel operand (an array or a Python scalar) is boolean."""
+    dtype = getattr(value, "dtype", None)
+    return value.__class__ is bool if dtype is None else dtype.kind == "b"
+
+
 def save_maybe(value):
     """Save a Tensor for backward, or keep a Python scalar or None as it is."""
     return SavedTensor(value) if isinstance(value, Tensor) else value
@@ -332,6 +366,12 @@ def check_inplace(self: Tensor, op: str, inputs: tuple) -> None:
     """Raise before anything changes if ``op`` may not modify ``self`` in place."""
     if not isinstance(self, Tensor):
         raise TypeError(f"{op}(): expected a Tensor to modify in place, got {_type_name(self)}")
+    strides = getattr(self._data, "strides", None)
+    if strides is not None and any(stride == 0 and size > 1 for stride, size in zip(strides, self._data.shape)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation."
+        )
     if not GRAD_STATE.enabled:
         return
     if self._requires_grad and self._grad_fn is None:
@@ -369,6 +409,7 @@ def commit_inplace(self: Tensor, out: Tensor, op: str) -> Tensor:
     bump_version(self, op)
 
     if node is not None:
+        old_grad_fn, old_output_nr = self._grad_fn, self._output_nr
         if self._base is None:
             # The in-place op's node becomes the history of ``self``.
             self._grad_fn = node
@@ -377,7 +418,17 @@ def commit_inplace(self: Tensor, out: Tensor, op: str) -> Tensor:
         else:
             rebase_view(self, node)
         _rebind_saved_result(node, out, self)
+        if getattr(self, "_retains_grad", False) and old_grad_fn is not None:
+            move_retain_grad(self, old_grad_fn, old_output_nr)
     return self
+
+
+def move_retain_grad(t: Tensor, old_grad_fn, old_output_nr: int) -> None:
+    """Make ``retain_grad`` follow ``t`` to its new history, so ``t.grad`` is the gradient of its current value."""
+    state = HOOK_STATES.get(old_grad_fn)
+    if state is not None:
+        state.retain_grad.pop(old_output_nr, None)
+    t._grad_fn._add_retain_grad(t._output_nr, weakref.ref(t))
 
 
 _LEGACY_NAMES = {_dtype.BOOL: "Bool", _dtype.INT: "Long", _dtype.FLOAT: "Float"}

@@ -37,8 +37,8 @@ class device:
     """A device: a backend type name and an index, such as ``opencl:0``.
 
     ``device("numpy")``, ``device("opencl:1")`` and ``device("opencl", 1)``
-    are accepted. The NumPy backend has one device, so its index is omitted
-    when printed.
+    are accepted, and ``"cpu"`` names the NumPy device. The NumPy backend has
+    one device, so its index is omitted when printed.
     """
 
     __slots__ = ("type", "index")
@@ -58,6 +58,9 @@ class device:
             index = int(index_text)
         if not type_name:
             raise ValueError(f"invalid device string {spec!r}: expected a device type such as 'numpy' or 'opencl:0'")
+        if type_name == "cpu":
+            # PyTorch's name for host memory: the NumPy backend is multigrad's CPU device.
+            type_name = "numpy"
         self.type = type_name
         self.index = index
 

@@ -30,10 +30,14 @@ class ElementwiseKernels:
         with np.errstate(divide="ignore", invalid="ignore"):
             if rounding_mode == "floor":
                 return _array(np.floor_divide(x, y))
-            quotient = np.true_divide(x, y)
-            result = np.trunc(quotient)
             dtype = np.result_type(x, y)
-            return _array(result.astype(dtype) if dtype.kind in "iu" else result.astype(dtype))
+            if dtype.kind in "iu":
+                # Exact integer truncation: floor, then step toward zero where the signs differ and it is inexact.
+                floor = np.floor_divide(x, y)
+                inexact = np.not_equal(np.remainder(x, y), 0)
+                signs_differ = np.not_equal(np.less(x, 0), np.less(y, 0))
+                return _array(floor + (inexact & signs_differ).astype(dtype))
+            return _array(np.trunc(np.true_divide(x, y)).astype(dtype))
 
     def pow(self, x, y):
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -11,7 +11,7 @@ from .model import ARG_TYPES, Arg, Op, Registry
 
 KNOWN_FIELDS = {
     "name", "signature", "doc", "variants", "operator", "dtype", "kernel", "composite", "python",
-    "derivatives", "samples", "broadcast", "view", "nondifferentiable", "node",
+    "derivatives", "samples", "broadcast", "view", "nondifferentiable", "node", "bool_error",
 }
 VARIANTS = {"function", "method", "inplace"}
 DTYPE_RULES = {"promote", "float", "bool", "accumulate", "keep", "none"}
@@ -154,6 +154,8 @@ def _build_op(entry: object) -> Op:
         if name not in arg_names:
             raise ValueError(f"derivative for unknown input '{name}'; inputs are {', '.join(a.name for a in args)}")
     nondifferentiable = bool(entry.get("nondifferentiable", False))
+    if "bool_error" in entry and "kernel" not in entry:
+        raise ValueError("bool_error applies to primitives (with 'kernel') only")
     if "kernel" in entry and not derivatives and not nondifferentiable:
         raise ValueError("a primitive needs a derivative formula per differentiable input, or 'nondifferentiable: true'")
 
@@ -185,4 +187,5 @@ def _build_op(entry: object) -> Op:
         view=bool(entry.get("view", False)),
         node_name=entry.get("node", f"{camel}Backward0"),
         nondifferentiable=nondifferentiable,
+        bool_error=entry.get("bool_error"),
     )

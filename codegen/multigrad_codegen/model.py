@@ -75,6 +75,7 @@ class Op:
     saved: dict = field(default_factory=dict)     # filled by formula analysis
     rewritten: dict = field(default_factory=dict)  # input name -> formula source after rewriting
     nondifferentiable: bool = False
+    bool_error: str | None = None            # message raised when a tensor argument is bool
 
     @property
     def tensor_args(self) -> list[Arg]:

@@ -135,6 +135,14 @@ def render_primitive(op: Op) -> str:
         if op.broadcast and len(tensors) > 1:
             lines.append(f"    check_broadcast({op.name!r}, {', '.join(datas)})")
 
+    if op.bool_error:
+        checks = " or ".join(
+            f"{a.name}_data.dtype.kind == 'b'" if a.type == "Tensor" else f"is_bool_data({a.name}_data)"
+            for a in tensors
+        )
+        lines.append(f"    if {checks}:")
+        lines.append(f"        raise RuntimeError({op.bool_error!r})")
+
     kernel_args = []
     for arg in op.args:
         if arg.type == "dtype?":

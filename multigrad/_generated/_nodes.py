@@ -294,7 +294,7 @@ class TanhBackward0(Node):
 
 
 class WhereBackward0(Node):
-    """Backward of ``where``: self: where(condition, grad, 0.0); other: where(condition, 0.0, grad)."""
+    """Backward of ``_where``: self: _where(condition, grad, 0.0); other: _where(condition, 0.0, grad)."""
 
     __slots__ = ('condition', 'condition_meta', 'other_meta', 'self_meta')
     _saved_names = ('condition',)
@@ -306,13 +306,13 @@ class WhereBackward0(Node):
         grad_self = None
         if next_functions[1][0] is not None:
             condition = unpack(node.condition, node)
-            grad_self = where(condition, grad, 0.0)
+            grad_self = _where(condition, grad, 0.0)
             if node.self_meta is not None:
                 grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[2][0] is not None:
             condition = unpack(node.condition, node)
-            grad_other = where(condition, 0.0, grad)
+            grad_other = _where(condition, 0.0, grad)
             if node.other_meta is not None:
                 grad_other = fit(grad_other, node.other_meta)
         return (grad_condition, grad_self, grad_other)
@@ -1094,7 +1094,7 @@ class ClampBackward0(Node):
 
 
 class RemainderBackward0(Node):
-    """Backward of ``remainder``: self: grad; other: -grad * div_rounding(self, other, 'floor')."""
+    """Backward of ``_remainder``: self: grad; other: -grad * div_rounding(self, other, 'floor')."""
 
     __slots__ = ('other', 'other_meta', 'self', 'self_meta')
     _saved_names = ('other', 'self')
@@ -1118,7 +1118,7 @@ class RemainderBackward0(Node):
 
 
 class FmodBackward0(Node):
-    """Backward of ``fmod``: self: grad; other: -grad * div_rounding(self, other, 'trunc')."""
+    """Backward of ``_fmod``: self: grad; other: -grad * div_rounding(self, other, 'trunc')."""
 
     __slots__ = ('other', 'other_meta', 'self', 'self_meta')
     _saved_names = ('other', 'self')
@@ -1784,6 +1784,7 @@ from multigrad._generated._ops import (  # noqa: E402
     _pool_gather,
     _pool_scatter_add,
     _scatter_value,
+    _where,
     constant_pad_nd,
     cos,
     cosh,

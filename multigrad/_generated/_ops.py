@@ -146,6 +146,8 @@ def sub(self, other, *, alpha=1):
     """Return self - alpha * other, elementwise with broadcasting."""
     alpha = scalar_arg(alpha, 'sub', 'alpha')
     backend, self_data, other_data = prepare2('sub', 'promote', self, other, True)
+    if is_bool_data(self_data) or is_bool_data(other_data):
+        raise RuntimeError('Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.')
     out = wrap(backend.sub(self_data, other_data, alpha), backend)
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = SubBackward0()
@@ -250,6 +252,8 @@ def div_rounding(self, other, rounding_mode):
 def neg(self):
     """Return -self."""
     backend, self_data = prepare1('neg', 'promote', self, None)
+    if self_data.dtype.kind == 'b':
+        raise RuntimeError('Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.')
     out = wrap(backend.neg(self_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = NegBackward0()
@@ -578,9 +582,18 @@ def logical_not(self):
 
 
 def where(condition, self, other):
-    """Return self where condition is true and other elsewhere, with broadcasting."""
-    backend, (condition_data, self_data, other_data) = prepare('where', 'none', 'tss', (condition, self, other), None)
-    check_broadcast('where', condition_data, self_data, other_data)
+    """Return self where condition is true and other elsewhere, with broadcasting.
+
+    self and other are promoted to one dtype as in other binary ops; condition
+    must be a bool tensor. The method form is self.where(condition, other).
+    """
+    return _composites.where(condition, self, other)
+
+
+def _where(condition, self, other):
+    """Return self where condition is true and other elsewhere; where has promoted self and other."""
+    backend, (condition_data, self_data, other_data) = prepare('_where', 'none', 'tss', (condition, self, other), None)
+    check_broadcast('_where', condition_data, self_data, other_data)
     out = wrap(backend.where(condition_data, self_data, other_data), backend)
     if GRAD_STATE.enabled and (condition._requires_grad or (isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = WhereBackward0()
@@ -1702,7 +1715,19 @@ def rsub(self, other, *, alpha=1):
 
 def remainder(self, other):
     """Return self modulo other with the sign of other (Python's %), elementwise with broadcasting."""
-    backend, self_data, other_data = prepare2('remainder', 'promote', self, other, True)
+    return _composites.remainder(self, other)
+
+
+def remainder_(self, other):
+    """In-place form of :func:`remainder`: write the result into ``self`` and return it."""
+    check_inplace(self, 'remainder_', (self, other))
+    out = remainder(self, other)
+    return commit_inplace(self, out, 'remainder_')
+
+
+def _remainder(self, other):
+    """Return self modulo other with the sign of other; remainder has checked integer divisors."""
+    backend, self_data, other_data = prepare2('_remainder', 'promote', self, other, True)
     out = wrap(backend.remainder(self_data, other_data), backend)
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = RemainderBackward0()
@@ -1720,16 +1745,21 @@ def remainder(self, other):
     return out
 
 
-def remainder_(self, other):
-    """In-place form of :func:`remainder`: write the result into ``self`` and return it."""
-    check_inplace(self, 'remainder_', (self, other))
-    out = remainder(self, other)
-    return commit_inplace(self, out, 'remainder_')
-
-
 def fmod(self, other):
     """Return self modulo other with the sign of self (C's fmod), elementwise with broadcasting."""
-    backend, self_data, other_data = prepare2('fmod', 'promote', self, other, True)
+    return _composites.fmod(self, other)
+
+
+def fmod_(self, other):
+    """In-place form of :func:`fmod`: write the result into ``self`` and return it."""
+    check_inplace(self, 'fmod_', (self, other))
+    out = fmod(self, other)
+    return commit_inplace(self, out, 'fmod_')
+
+
+def _fmod(self, other):
+    """Return self modulo other with the sign of self; fmod has checked integer divisors."""
+    backend, self_data, other_data = prepare2('_fmod', 'promote', self, other, True)
     out = wrap(backend.fmod(self_data, other_data), backend)
     if GRAD_STATE.enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         node = FmodBackward0()
@@ -1747,11 +1777,16 @@ def fmod(self, other):
     return out
 
 
-def fmod_(self, other):
-    """In-place form of :func:`fmod`: write the result into ``self`` and return it."""
-    check_inplace(self, 'fmod_', (self, other))
-    out = fmod(self, other)
-    return commit_inplace(self, out, 'fmod_')
+def floor_divide(self, other):
+    """Return self / other rounded toward negative infinity (Python's //); the same as div with rounding_mode='floor'."""
+    return _composites.floor_divide(self, other)
+
+
+def floor_divide_(self, other):
+    """In-place form of :func:`floor_divide`: write the result into ``self`` and return it."""
+    check_inplace(self, 'floor_divide_', (self, other))
+    out = floor_divide(self, other)
+    return commit_inplace(self, out, 'floor_divide_')
 
 
 def maximum(self, other):
@@ -3137,4 +3172,9 @@ def int(self):
 def bool(self):
     """Return self as bool (nonzero is True)."""
     return _composites.cast_bool(self)
+
+
+def where_method(self, condition, other):
+    """Return self where condition is true and other elsewhere; bound as Tensor.where."""
+    return _composites.where_method(self, condition, other)
 

@@ -11,7 +11,7 @@ import functools
 from typing import Any
 
 from .._grad_mode import GRAD_STATE, no_grad
-from .._node import Node, SavedTensor, _sequence, edge_maybe
+from .._node import Node, SavedTensor, _sequence, edge_maybe, user_site
 from .._runtime import LEAF_MESSAGE
 from .._tensor import Tensor, _wrap
 
@@ -188,6 +188,7 @@ class Function:
             return outputs
 
         ctx.next_functions = tuple(edge_maybe(a) for a in args)
+        ctx._site = user_site(ctx)
         ctx._input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
         dirty = {id(t) for t in getattr(ctx, "_dirty", ())}
         non_differentiable = {id(t) for t in getattr(ctx, "_non_differentiable", ())}

@@ -159,10 +159,11 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False, vect
         grads = _grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
         return _fill_unused(grads, xs, strict, "hessian")
 
-    result = jacobian(gradient, inputs, create_graph=create_graph, strict=strict)
+    result = jacobian(gradient, inputs if inputs_tuple else inputs[0], create_graph=create_graph, strict=strict)
     if inputs_tuple:
         return result
-    return result[0]
+    # gradient() returns a tuple, so jacobian gives a tuple with one block per input: unwrap it.
+    return result[0] if isinstance(result, tuple) else result
 
 
 def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
