@@ -199,3 +199,12 @@ def test_missing_kernel_names_op_and_backend():
 
 def test_unavailable_error_type_is_public():
     assert issubclass(BackendUnavailableError, RuntimeError)
+
+
+def test_cpu_scalars_and_indices_work_with_opencl_tensors(torch):
+    x = mg.tensor([1.0, 2.0, 3.0], device="opencl")
+    assert (x * mg.tensor(2.0)).tolist() == [2.0, 4.0, 6.0]
+    assert (mg.tensor(2.0) * x).device == x.device
+    assert x[mg.tensor([0, 2])].tolist() == [1.0, 3.0]
+    with pytest.raises(RuntimeError, match="same device"):
+        x * mg.ones(3)

@@ -1,0 +1,134 @@
+"""Behaviours where an earlier multigrad differed from PyTorch, each checked against PyTorch."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import multigrad as mg
+
+
+def both(torch):
+    return (mg, torch)
+
+
+def test_where_method_binds_self_as_value(torch):
+    results = []
+    for lib in both(torch):
+        c = lib.tensor([True, False])
+        results.append(lib.tensor([5.0, 6.0]).where(c, lib.tensor([-1.0, -2.0])).tolist())
+    assert results[0] == results[1] == [5.0, -2.0]
+
+
+@pytest.mark.parametrize("value, other", [([1, 2], 0.5), ([1, 2], [0.5, 0.5]), ([200, 3], [-7, 1])])
+@pytest.mark.parametrize("dtype", ["int64", "uint8", "float32"])
+def test_where_promotes_like_torch(torch, value, other, dtype):
+    outputs = []
+    for lib in both(torch):
+        c = lib.tensor([True, False])
+        x = lib.tensor(value, dtype=getattr(lib, dtype))
+        y = other if isinstance(other, float) else lib.tensor(other)
+        out = lib.where(c, x, y)
+        outputs.append((str(out.dtype).split(".")[-1], out.tolist()))
+    assert outputs[0] == outputs[1]
+
+
+def test_where_rejects_non_bool_condition(torch):
+    for lib in both(torch):
+        with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor"):
+            lib.where(lib.ones(2), lib.ones(2), lib.zeros(2))
+
+
+@pytest.mark.parametrize("expression", [
+    lambda lib, a: a % 0,
+    lambda lib, a: lib.fmod(a, 0),
+    lambda lib, a: a.div(0, rounding_mode="floor"),
+    lambda lib, a: a.div(lib.tensor([0, 1]), rounding_mode="trunc"),
+    lambda lib, a: a // 0,
+])
+def test_integer_division_by_zero_raises(torch, expression):
+    for lib in both(torch):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            expression(lib, lib.tensor([5, -7]))
+
+
+def test_floor_divide_and_exact_integer_trunc(torch):
+    results = []
+    for lib in both(torch):
+        a = lib.tensor([5, -7, 9223372036854775807])
+        results.append([
+            (a // 2).tolist(),
+            (lib.tensor([5.0, -7.0]) // 2).tolist(),
+            a.div(3, rounding_mode="trunc").tolist(),
+            lib.floor_divide(a, -2).tolist(),
+        ])
+    assert results[0] == results[1]
+
+
+def test_retain_grad_follows_inplace_change(torch):
+    grads = []
+    for lib in both(torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1
+        y.retain_grad()
+        y.mul_(3)
+        (y * y).sum().backward()
+        grads.append(y.grad.tolist())
+    assert grads[0] == grads[1] == [6.0, 12.0]
+
+
+def test_root_gradient_takes_output_dtype(torch):
+    dtypes = []
+    for lib in both(torch):
+        x = lib.ones(2, requires_grad=True)
+        (x * 2).backward(lib.ones(2, dtype=lib.float64))
+        dtypes.append(str(x.grad.dtype).split(".")[-1])
+    assert dtypes == ["float32", "float32"]
+
+
+def test_matmul_rejects_mixed_dtypes(torch):
+    for lib in both(torch):
+        with pytest.raises(RuntimeError, match="same dtype"):
+            lib.ones(2, 2) @ lib.ones(2, 2, dtype=lib.float64)
+
+
+def test_hessian_of_one_tensor_is_a_tensor(torch):
+    ours = mg.autograd.functional.hessian(lambda t: (t ** 3).sum(), mg.tensor([1.0, 2.0]))
+    theirs = torch.autograd.functional.hessian(lambda t: (t ** 3).sum(), torch.tensor([1.0, 2.0]))
+    assert isinstance(ours, mg.Tensor)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+def test_anomaly_nan_error_carries_forward_trace():
+    x = mg.tensor([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with mg.autograd.detect_anomaly():
+            y = x / x  # the forward line the note must name
+            with pytest.raises(RuntimeError, match="returned nan values in its 1th output") as info:
+                y.sum().backward()
+    notes = "".join(getattr(info.value, "__notes__", []))
+    assert "y = x / x  # the forward line the note must name" in notes
+
+
+def test_cpu_names_the_numpy_device():
+    assert mg.ones(2).to("cpu").device == mg.device("numpy")
+    assert mg.zeros(2, device="cpu").device.type == "numpy"
+
+
+def test_writing_into_expanded_view_raises(torch):
+    for lib in both(torch):
+        x = lib.ones(1, 3)
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single memory location"):
+            x.expand(2, 3).add_(1)
+        assert x.tolist() == [[1.0, 1.0, 1.0]]
+
+
+def test_bool_negation_and_subtraction_raise(torch):
+    for lib in both(torch):
+        with pytest.raises(RuntimeError, match=r"Negation, the `-` operator, on a bool tensor is not supported"):
+            -lib.tensor([True])
+        with pytest.raises(RuntimeError, match=r"Subtraction, the `-` operator, with two bool tensors is not supported"):
+            lib.tensor([True]) - lib.tensor([True])
