@@ -4,8 +4,6 @@ Ops come from the declarative registry ``ops.yaml`` through a code generator;
 kernels come from backend plugins (NumPy by default).
 """
 
-from __future__ import annotations
-
 from . import _bind  # noqa: F401  (attaches op methods to Tensor)
 from . import _indexing  # noqa: F401  (attaches __getitem__ and __setitem__)
 from ._creation import (
@@ -20,7 +18,7 @@ from ._dtype import (
 from ._dtype import float16 as half, float32 as float, float64 as double, int32 as int, int64 as long  # noqa: E501
 from ._generated._bindings import FUNCTIONS as _FUNCTIONS
 from ._generated import _ops
-from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._tensor import Size, Tensor, device
 from . import autograd
 from ._serialization import load, save
@@ -32,12 +30,9 @@ del _name
 __version__ = "0.1.0"
 
 
-def is_tensor(obj) -> "builtins.bool":
+def is_tensor(obj):
     """Return whether ``obj`` is a multigrad Tensor."""
     return isinstance(obj, Tensor)
-
-
-import builtins  # noqa: E402  (after the dtype names that shadow bool, float, int)
 
 
 # Imported on first use, so that `import multigrad` stays fast.

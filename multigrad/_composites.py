@@ -414,3 +414,41 @@ def where_method(self, condition, other):
 
 
 _LEGACY_FLOAT = {_dtype.float32: "Float", _dtype.float64: "Double", _dtype.float16: "Half", **_LEGACY}
+
+
+# -- comparisons of whole tensors ---------------------------------------------------
+
+
+def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise |self - other| <= atol + rtol * |other|, as a bool tensor; equal infinities are close."""
+    from ._generated._ops import abs as absolute, isnan, logical_and, logical_or
+
+    if not isinstance(self, Tensor) or not isinstance(other, Tensor):
+        raise TypeError("isclose(): expected two Tensors")
+    if self.dtype is not other.dtype:
+        raise RuntimeError(f"{self.dtype.name} did not match {other.dtype.name}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    close = self == other  # also makes equal infinities close
+    if self.is_floating_point():
+        difference = absolute(self - other)
+        close = logical_or(close, difference <= atol + rtol * absolute(other))
+        if equal_nan:
+            close = logical_or(close, logical_and(isnan(self), isnan(other)))
+    return close
+
+
+def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Return whether every element of self is close to other (see isclose), as a Python bool."""
+    return bool(isclose(self, other, rtol, atol, equal_nan).all().item())
+
+
+def equal(self, other):
+    """Return whether self and other have the same shape and elements, as a Python bool."""
+    if not isinstance(self, Tensor) or not isinstance(other, Tensor):
+        raise TypeError("equal(): expected two Tensors")
+    if self._data.shape != other._data.shape:
+        return False
+    return bool((self == other).all().item())

@@ -101,3 +101,15 @@ class set_grad_enabled(_GradModeContext):
         # Used as a decorator: undo the immediate switch made by __init__.
         GRAD_STATE.enabled = self._previous
         return super().__call__(func)
+
+
+class inference_mode(_GradModeContext):
+    """Disable history recording, like :class:`no_grad`; ``inference_mode(False)`` leaves it on.
+
+    NOTE: PyTorch also marks tensors made in inference mode so that autograd
+    later rejects them, and skips version counting for them; multigrad does
+    neither, so this is no faster than no_grad.
+    """
+
+    def __init__(self, mode: bool = True) -> None:
+        self._target = not mode

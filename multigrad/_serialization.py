@@ -76,10 +76,15 @@ def load(f, map_location: MapLocation = None) -> Any:
     receives each tensor, loaded on the NumPy device, and returns it on the
     device of its choice.
     """
+    if isinstance(f, (str, os.PathLike)) and not os.path.exists(f):
+        raise FileNotFoundError(f"multigrad.load: no such file: {_name(f)}")
     try:
         archive = np.load(f, allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise RuntimeError(f"multigrad.load: {_name(f)} is not a file written by multigrad.save ({error})") from None
+    except (ValueError, OSError):
+        # NumPy's own message suggests allow_pickle, which multigrad never uses: leave it out.
+        raise RuntimeError(
+            f"multigrad.load: {_name(f)} is not a file written by multigrad.save (not an .npz archive of plain arrays)"
+        ) from None
     if not isinstance(archive, np.lib.npyio.NpzFile) or _MANIFEST not in archive.files:
         raise RuntimeError(f"multigrad.load: {_name(f)} is not a file written by multigrad.save (no manifest entry)")
     with archive:
@@ -130,9 +135,10 @@ def _encode(value: Any, arrays: dict, keys_by_id: dict, where: str) -> dict:
     if isinstance(value, (list, tuple)):
         items = [_encode(item, arrays, keys_by_id, f"{where}[{i}]") for i, item in enumerate(value)]
         return {"type": "list" if isinstance(value, list) else "tuple", "items": items}
+    hint = "; save its state_dict() instead" if hasattr(value, "state_dict") else ""
     raise TypeError(
         f"multigrad.save: cannot save {where} of type {type(value).__name__}; supported are tensors, dicts, lists, "
-        "tuples, numbers, strings, bools, None, dtypes and devices"
+        f"tuples, numbers, strings, bools, None, dtypes and devices{hint}"
     )
 
 

@@ -421,6 +421,50 @@ class Tensor:
 
     # to, type_as and the casts (float, double, long, ...) are ops of ops.yaml.
 
+    @property
+    def T(self) -> "Tensor":
+        """The tensor with its dimensions reversed (a view)."""
+        return self.permute(tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> "Tensor":
+        """The tensor with its last two dimensions swapped (a view); needs at least two dimensions."""
+        if self._data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    def is_contiguous(self) -> bool:
+        """Return whether the elements lie in memory in row-major order without gaps."""
+        return bool(self._backend.is_contiguous(self._data))
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Return zeros of ``size`` with this tensor's dtype and device unless given."""
+        from ._creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Return ones of ``size`` with this tensor's dtype and device unless given."""
+        from ._creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Return a tensor of ``size`` filled with ``fill_value``, with this tensor's dtype and device unless given."""
+        from ._creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Return a tensor of ``size`` (filled with zeros) with this tensor's dtype and device unless given."""
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Return a copy of ``data`` as a tensor with this tensor's dtype and device unless given."""
+        from ._creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
     def cpu(self) -> "Tensor":
         """Return this tensor on the NumPy device."""
         return self.to("numpy")

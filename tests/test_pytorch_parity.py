@@ -132,3 +132,70 @@ def test_bool_negation_and_subtraction_raise(torch):
             -lib.tensor([True])
         with pytest.raises(RuntimeError, match=r"Subtraction, the `-` operator, with two bool tensors is not supported"):
             lib.tensor([True]) - lib.tensor([True])
+
+
+def test_tensor_conveniences_match_torch(torch):
+    results = []
+    for lib in both(torch):
+        a = lib.arange(6.0).reshape(2, 3)
+        results.append((
+            a.T.tolist(), a.mT.tolist(), a.t().is_contiguous(), a.is_contiguous(),
+            a.new_zeros(2).tolist(), a.new_ones((1, 2)).tolist(), a.new_full((2,), 7.0).tolist(),
+            a.new_tensor([1, 2]).tolist(), str(a.new_zeros(1).dtype).split(".")[-1],
+        ))
+    assert results[0] == results[1]
+
+
+def test_isclose_allclose_equal_match_torch(torch):
+    results = []
+    for lib in both(torch):
+        a = lib.tensor([1.0, 2.0, float("inf"), float("nan")])
+        b = lib.tensor([1.0 + 1e-9, 2.1, float("inf"), float("nan")])
+        results.append((
+            lib.isclose(a, b).tolist(), lib.isclose(a, b, equal_nan=True).tolist(),
+            lib.allclose(a[:1], b[:1]), lib.allclose(a, b), lib.equal(a[:2], a[:2]), lib.equal(a[:2], b[:2]),
+        ))
+    assert results[0] == results[1]
+
+
+def test_clip_grad_norm_and_value_match_torch(torch):
+    results = []
+    for lib in both(torch):
+        params = [lib.tensor([3.0, 4.0], requires_grad=True), lib.tensor([12.0], requires_grad=True)]
+        params[0].grad = lib.tensor([3.0, 4.0])
+        params[1].grad = lib.tensor([12.0])
+        total = lib.nn.utils.clip_grad_norm_(params, 6.5)
+        scaled = [p.grad.tolist() for p in params]
+        lib.nn.utils.clip_grad_value_(params, 0.5)
+        results.append((round(total.item(), 5), scaled, [p.grad.tolist() for p in params], params[0].tolist()))
+    np.testing.assert_allclose(results[0][1][0], results[1][1][0], rtol=1e-6)
+    assert results[0][0] == results[1][0]
+    assert results[0][2] == results[1][2]
+    assert results[0][3] == results[1][3] == [3.0, 4.0]
+
+
+def test_random_split_and_inference_mode():
+    dataset = mg.utils.data.TensorDataset(mg.arange(10))
+    first, second = mg.utils.data.random_split(dataset, [0.7, 0.3])
+    assert (len(first), len(second)) == (7, 3)
+    seen = sorted(int(first[i][0]) for i in range(7)) + sorted(int(second[i][0]) for i in range(3))
+    assert sorted(seen) == list(range(10))
+    with pytest.raises(ValueError, match="Sum of input lengths does not equal the length of the input dataset"):
+        mg.utils.data.random_split(dataset, [3, 3])
+    x = mg.ones(1, requires_grad=True)
+    with mg.inference_mode():
+        assert not (x * 2).requires_grad
+    with pytest.raises(NotImplementedError, match="num_workers=0"):
+        mg.utils.data.DataLoader(dataset, num_workers=2)
+
+
+def test_load_errors_name_the_problem(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        mg.load(tmp_path / "missing.npz")
+    text = tmp_path / "plain.txt"
+    text.write_text("not an archive")
+    with pytest.raises(RuntimeError, match="not a file written by multigrad.save") as info:
+        mg.load(text)
+    assert "allow_pickle" not in str(info.value)
+    with pytest.raises(TypeError, match=r"save its state_dict\(\) instead"):
+        mg.save(mg.nn.Linear(2, 2), tmp_path / "model.npz")

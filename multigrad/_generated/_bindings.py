@@ -12,7 +12,6 @@ FUNCTIONS = (
     'mul',
     'true_divide',
     'div',
-    'div_rounding',
     'neg',
     'pow',
     'exp',
@@ -187,6 +186,9 @@ FUNCTIONS = (
     'rand_like',
     'randn_like',
     'from_numpy',
+    'isclose',
+    'allclose',
+    'equal',
 )
 
 #: Tensor method name -> function.
@@ -400,6 +402,9 @@ METHODS = {
     'long': _ops.long,
     'int': _ops.int,
     'bool': _ops.bool,
+    'isclose': _ops.isclose,
+    'allclose': _ops.allclose,
+    'equal': _ops.equal,
 }
 
 #: Python operator methods of Tensor.

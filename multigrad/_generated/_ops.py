@@ -3178,3 +3178,18 @@ def where_method(self, condition, other):
     """Return self where condition is true and other elsewhere; bound as Tensor.where."""
     return _composites.where_method(self, condition, other)
 
+
+def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Return |self - other| <= atol + rtol * |other| elementwise, as a bool tensor."""
+    return _composites.isclose(self, other, rtol, atol, equal_nan)
+
+
+def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Return whether every element of self is close to other, as a Python bool."""
+    return _composites.allclose(self, other, rtol, atol, equal_nan)
+
+
+def equal(self, other):
+    """Return whether self and other have the same shape and elements, as a Python bool."""
+    return _composites.equal(self, other)
+

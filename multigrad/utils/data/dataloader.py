@@ -93,7 +93,12 @@ class DataLoader:
     """
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 collate_fn: Callable[[list], Any] | None = None, generator=None, seed: int | None = None) -> None:
+                 collate_fn: Callable[[list], Any] | None = None, generator=None, seed: int | None = None,
+                 num_workers: int = 0, pin_memory: bool = False) -> None:
+        if num_workers != 0:
+            raise NotImplementedError(
+                f"DataLoader loads in the main process only; got num_workers={num_workers}, pass num_workers=0"
+            )
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
         if generator is not None and seed is not None:

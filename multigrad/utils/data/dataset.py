@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from typing import Any
 
 from ..._tensor import Tensor
@@ -57,3 +59,34 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+def random_split(dataset: Dataset, lengths, generator=None) -> list:
+    """Split ``dataset`` into non-overlapping random subsets of the given lengths.
+
+    ``lengths`` are counts that sum to ``len(dataset)``, or fractions that sum
+    to 1 (the remainder goes round-robin to the first subsets, as PyTorch does).
+    ``generator`` is a ``multigrad`` generator or a ``numpy.random.Generator``;
+    by default the global generator is used.
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(0 <= x <= 1 for x in lengths) and abs(sum(lengths) - 1) < 1e-9 and sum(lengths) != n:
+        counts = [int(n * fraction) for fraction in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    if generator is None:
+        from ..._creation import default_generator
+
+        rng = default_generator.rng
+    else:
+        rng = generator if isinstance(generator, np.random.Generator) else generator.rng
+    order = rng.permutation(n).tolist()
+    subsets, start = [], 0
+    for length in lengths:
+        subsets.append(Subset(dataset, order[start:start + length]))
+        start += length
+    return subsets
