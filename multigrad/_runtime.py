@@ -39,9 +39,10 @@ def _as_scalar(value, op: str):
 
 
 def _device_error(op: str, a: Tensor, b: Tensor) -> RuntimeError:
+    # Private primitives (_matmul) stand for the public op the user called.
     return RuntimeError(
         f"Expected all tensors to be on the same device, but found at least two devices, {a.device} and {b.device}! "
-        f"(when checking arguments for {op}); move one with .to(device)"
+        f"(when checking arguments for {op.lstrip('_')}); move one with .to(device)"
     )
 
 
