@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ._generated._ops import (
     _matmul,
+    _where,
     expand,
     matmul,
     mul,
@@ -16,7 +17,6 @@ from ._generated._ops import (
     reshape,
     sum,
     transpose,
-    where,
     zeros_like,
 )
 
@@ -110,7 +110,7 @@ def pow_backward_self(grad, self, exponent):
             return zeros_like(grad)
         return mul(grad, mul(self ** (exponent - 1), exponent))
     value = mul(grad, mul(exponent, self ** (exponent - 1)))
-    return where(exponent == 0, 0.0, value)
+    return _where(exponent == 0, 0.0, value)
 
 
 def pow_backward_exponent(grad, self, exponent, result):
@@ -119,12 +119,12 @@ def pow_backward_exponent(grad, self, exponent, result):
 
     if self.__class__ in (int, float):
         if self == 0:
-            return where(exponent >= 0, 0.0, grad * result * float("-inf"))
+            return _where(exponent >= 0, 0.0, grad * result * float("-inf"))
         import math
 
         return mul(grad, mul(result, math.log(self)))
     value = mul(grad, mul(result, log(self)))
-    return where(logical_and(self == 0, exponent >= 0), 0.0, value)
+    return _where(logical_and(self == 0, exponent >= 0), 0.0, value)
 
 
 def take_index(grad, indices):
@@ -172,7 +172,7 @@ def clamp_backward(grad, self, min, max):
         inside = self >= min
     else:
         inside = logical_and(self >= min, self <= max)
-    return where(inside, grad, 0.0)
+    return _where(inside, grad, 0.0)
 
 
 def clamp_tensor_backward(grad, self, min, max, which):
@@ -185,15 +185,15 @@ def clamp_tensor_backward(grad, self, min, max, which):
 
     if which == 0:
         if min is None:
-            return where(self <= max, grad, 0.0)
+            return _where(self <= max, grad, 0.0)
         if max is None:
-            return where(self >= min, grad, 0.0)
-        return where(logical_and(self >= min, self <= max), grad, 0.0)
+            return _where(self >= min, grad, 0.0)
+        return _where(logical_and(self >= min, self <= max), grad, 0.0)
     if which == 1:
         below = self < min
-        return where(below if max is None else logical_and(below, min < max), grad, 0.0)
+        return _where(below if max is None else logical_and(below, min < max), grad, 0.0)
     above = self > max
-    return where(above if min is None else logical_or(above, max < min), grad, 0.0)
+    return _where(above if min is None else logical_or(above, max < min), grad, 0.0)
 
 
 # -- reductions -------------------------------------------------------------------
@@ -279,7 +279,7 @@ def cumprod_backward(grad, self, result, dim):
     size = self._data.shape[dim]
     moved = movedim(self, dim, -1)                                          # (..., n)
     diagonal = eye(size, dtype=self.dtype, device=self.device) != 0         # (i, k)
-    replaced = where(diagonal, 1.0, unsqueeze(moved, -2))                   # (..., i, k)
+    replaced = _where(diagonal, 1.0, unsqueeze(moved, -2))                   # (..., i, k)
     partial = cumprod(replaced, -1)                                         # (..., i, j)
     later = triu(ones(size, size, dtype=self.dtype, device=self.device))    # 1 where j >= i
     g = unsqueeze(movedim(grad, dim, -1), -2)                               # (..., 1, j)
@@ -299,13 +299,13 @@ def norm_backward(grad, self, p, result, dim, keepdim):
     if p == 1:
         return grad * sign(self)
     if p == 2:
-        return where(norm == 0, 0.0, grad * self / norm)
+        return _where(norm == 0, 0.0, grad * self / norm)
     if p in (float("inf"), float("-inf")):
         hits = abs(self) == norm.detach()
         count = sum(hits, dim if dim else None, keepdim=True)
         return grad * sign(self) * hits / count
     scaled = self * abs(self) ** (p - 2) / norm ** (p - 1)
-    return where(norm == 0, 0.0, grad * scaled)
+    return _where(norm == 0, 0.0, grad * scaled)
 
 
 # -- indexing and movement ---------------------------------------------------------
@@ -347,7 +347,7 @@ def log_clamped(x):
     from ._generated._ops import log
 
     value = log(x)
-    return where(value < -100, -100.0, value)
+    return _where(value < -100, -100.0, value)
 
 
 def negate_pad(pad):
@@ -370,7 +370,7 @@ def embedding_backward_adjoint(grad, indices, padding_idx, scale_grad_by_freq):
     rows = embedding(grad, indices)
     if padding_idx >= 0:
         keep = reshape_op(indices != padding_idx, tuple(indices._data.shape) + (1,))
-        rows = where(keep, rows, 0.0)
+        rows = _where(keep, rows, 0.0)
     if scale_grad_by_freq:
         import numpy as np
 

@@ -880,7 +880,7 @@ class Atan2Backward0(Node):
 
 
 class LeakyReluBackward0(Node):
-    """Backward of ``leaky_relu``: self: where(self > 0, grad, grad * negative_slope)."""
+    """Backward of ``leaky_relu``: self: _where(self > 0, grad, grad * negative_slope)."""
 
     __slots__ = ('negative_slope', 'self')
     _saved_names = ('self',)
@@ -892,12 +892,12 @@ class LeakyReluBackward0(Node):
         if next_functions[0][0] is not None:
             negative_slope = node.negative_slope
             self = unpack(node.self, node)
-            grad_self = where(self > 0, grad, grad * negative_slope)
+            grad_self = _where(self > 0, grad, grad * negative_slope)
         return (grad_self,)
 
 
 class EluBackward0(Node):
-    """Backward of ``elu``: self: where(self > 0, grad, grad * alpha * exp(self))."""
+    """Backward of ``elu``: self: _where(self > 0, grad, grad * alpha * exp(self))."""
 
     __slots__ = ('alpha', 'self')
     _saved_names = ('self',)
@@ -909,7 +909,7 @@ class EluBackward0(Node):
         if next_functions[0][0] is not None:
             alpha = node.alpha
             self = unpack(node.self, node)
-            grad_self = where(self > 0, grad, grad * alpha * exp(self))
+            grad_self = _where(self > 0, grad, grad * alpha * exp(self))
         return (grad_self,)
 
 
@@ -947,7 +947,7 @@ class SiluBackward0(Node):
 
 
 class SoftplusBackward0(Node):
-    """Backward of ``softplus``: self: where(self * beta > threshold, grad, grad * sigmoid(self * beta))."""
+    """Backward of ``softplus``: self: _where(self * beta > threshold, grad, grad * sigmoid(self * beta))."""
 
     __slots__ = ('beta', 'self', 'threshold')
     _saved_names = ('self',)
@@ -960,7 +960,7 @@ class SoftplusBackward0(Node):
             beta = node.beta
             self = unpack(node.self, node)
             threshold = node.threshold
-            grad_self = where(self * beta > threshold, grad, grad * sigmoid(self * beta))
+            grad_self = _where(self * beta > threshold, grad, grad * sigmoid(self * beta))
         return (grad_self,)
 
 
@@ -1142,7 +1142,7 @@ class FmodBackward0(Node):
 
 
 class MaximumBackward0(Node):
-    """Backward of ``maximum``: self: where(self == other, grad / 2, where(self > other, grad, 0.0)); other: where(self == other, grad / 2, where(other > self, grad, 0.0))."""
+    """Backward of ``maximum``: self: _where(self == other, grad / 2, _where(self > other, grad, 0.0)); other: _where(self == other, grad / 2, _where(other > self, grad, 0.0))."""
 
     __slots__ = ('other', 'other_meta', 'self', 'self_meta')
     _saved_names = ('other', 'self')
@@ -1154,21 +1154,21 @@ class MaximumBackward0(Node):
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_self = where(self == other, grad / 2, where(self > other, grad, 0.0))
+            grad_self = _where(self == other, grad / 2, _where(self > other, grad, 0.0))
             if node.self_meta is not None:
                 grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_other = where(self == other, grad / 2, where(other > self, grad, 0.0))
+            grad_other = _where(self == other, grad / 2, _where(other > self, grad, 0.0))
             if node.other_meta is not None:
                 grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
 
 
 class MinimumBackward0(Node):
-    """Backward of ``minimum``: self: where(self == other, grad / 2, where(self < other, grad, 0.0)); other: where(self == other, grad / 2, where(other < self, grad, 0.0))."""
+    """Backward of ``minimum``: self: _where(self == other, grad / 2, _where(self < other, grad, 0.0)); other: _where(self == other, grad / 2, _where(other < self, grad, 0.0))."""
 
     __slots__ = ('other', 'other_meta', 'self', 'self_meta')
     _saved_names = ('other', 'self')
@@ -1180,14 +1180,14 @@ class MinimumBackward0(Node):
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_self = where(self == other, grad / 2, where(self < other, grad, 0.0))
+            grad_self = _where(self == other, grad / 2, _where(self < other, grad, 0.0))
             if node.self_meta is not None:
                 grad_self = fit(grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
             other = unpack(node.other, node)
             self = unpack(node.self, node)
-            grad_other = where(self == other, grad / 2, where(other < self, grad, 0.0))
+            grad_other = _where(self == other, grad / 2, _where(other < self, grad, 0.0))
             if node.other_meta is not None:
                 grad_other = fit(grad_other, node.other_meta)
         return (grad_self, grad_other)
@@ -1386,7 +1386,7 @@ class LogSigmoidBackward0(Node):
 
 
 class BinaryCrossEntropyBackward0(Node):
-    """Backward of ``_binary_cross_entropy``: input: grad * (input - target) / where((1 - input) * input < 1e-12, 1e-12, (1 - input) * input); target: grad * (log_clamped(1 - input) - log_clamped(input))."""
+    """Backward of ``_binary_cross_entropy``: input: grad * (input - target) / _where((1 - input) * input < 1e-12, 1e-12, (1 - input) * input); target: grad * (log_clamped(1 - input) - log_clamped(input))."""
 
     __slots__ = ('input', 'target')
     _saved_names = ('input', 'target')
@@ -1398,7 +1398,7 @@ class BinaryCrossEntropyBackward0(Node):
         if next_functions[0][0] is not None:
             input = unpack(node.input, node)
             target = unpack(node.target, node)
-            grad_input = grad * (input - target) / where((1 - input) * input < 1e-12, 1e-12, (1 - input) * input)
+            grad_input = grad * (input - target) / _where((1 - input) * input < 1e-12, 1e-12, (1 - input) * input)
         grad_target = None
         if next_functions[1][0] is not None:
             input = unpack(node.input, node)
@@ -1801,6 +1801,5 @@ from multigrad._generated._ops import (  # noqa: E402
     transpose,
     tril,
     triu,
-    where,
     zeros_like,
 )
