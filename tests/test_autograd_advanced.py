@@ -128,7 +128,7 @@ def test_custom_function_forward_backward():
     np.testing.assert_allclose(x.grad.numpy(), np.exp([0.0, 1.0]))
 
 
-def test_custom_function_non_tensor_argument_and_needs_input_grad():
+def test_custom_function_needs_input_grad():
     seen = {}
 
     class Probe(mg.autograd.Function):

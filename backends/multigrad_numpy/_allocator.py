@@ -1,11 +1,11 @@
 """Tuning of glibc's malloc for the large, short-lived arrays that autograd makes.
 
 Backward frees each saved activation as soon as its node has run. With
-glibc's default settings the freed memory at the top of the heap is handed
-back to the system, and the next gradient array faults its pages in again:
-on a 100-op chain over 1e6-element float32 arrays that made five times the
-page faults of hand-written NumPy and cost about 1.5 times its run time on
-the benchmark machine. Keeping freed memory in the process (a higher trim
+glibc's default settings the freed memory at the top of the heap goes back
+to the system, so the next gradient array faults its pages in again. On a
+100-op chain over 1e6-element float32 arrays that made six times the page
+faults of hand-written NumPy and cost about 1.5 times its run time on the
+benchmark machine (see BENCHMARKS.md). Keeping freed memory in the process (a higher trim
 threshold) and serving large arrays from the heap (a fixed mmap threshold)
 removes that cost; peak memory stays the same, but memory freed after a peak
 is kept for reuse instead of being returned to the system.

@@ -24,8 +24,8 @@ class set_detect_anomaly:
     """Turn anomaly mode on or off, at once; as a context manager it restores the previous mode.
 
     In anomaly mode every node records the traceback of the forward call that
-    created it; a backward error is reported with that traceback, and with
-    ``check_nan`` a NaN returned by a node raises, naming the node and the
+    created it, and a backward error is reported with that traceback. With
+    ``check_nan``, a NaN returned by a node raises, naming the node and the
     output index. It slows every op down; use it for debugging only.
     """
 

@@ -19,7 +19,7 @@ __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
 
 class FunctionCtx:
-    """What ``forward`` and ``backward`` share: saved tensors and flags.
+    """The state that ``forward`` passes to ``backward``: saved tensors and flags.
 
     ``ctx`` accepts other attributes too, for non-tensor values that
     backward needs (``ctx.dim = dim``).

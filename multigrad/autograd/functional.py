@@ -25,7 +25,7 @@ def _as_tuple(value, name: str, fn_name: str) -> tuple[bool, tuple]:
 
 
 def _prepare_inputs(inputs: tuple, create_graph: bool) -> tuple:
-    # Fresh leaves, so that differentiation never reaches the caller's graph unless create_graph asks for it.
+    # Fresh leaves, so that differentiation never reaches the caller's graph unless create_graph is set.
     if create_graph:
         return tuple(x if x._requires_grad else x.detach().requires_grad_(x.is_floating_point()) for x in inputs)
     return tuple(x.detach().requires_grad_(x.is_floating_point()) for x in inputs)

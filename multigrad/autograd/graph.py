@@ -13,7 +13,7 @@ class saved_tensors_hooks:
     """Pack tensors saved for backward with ``pack_hook`` and restore them with ``unpack_hook``.
 
     Inside the ``with`` block, every tensor an op saves is passed to
-    ``pack_hook(tensor)``, and the node keeps only what it returns; backward
+    ``pack_hook(tensor)``, and the node keeps only what it returns. Backward
     calls ``unpack_hook(packed)`` to get a tensor back. Hooks apply to the
     thread that entered the block; blocks nest, and the innermost wins.
     Tensors packed this way skip the version check, since the node no longer
