@@ -69,6 +69,18 @@ class ReductionKernels:
             return x.copy()
         return _array(np.cumprod(x, axis=dim, dtype=x.dtype))
 
+    def argsort(self, x, dim, descending):
+        """Return int64 indices that sort ``x`` along ``dim``, stably; NaN counts as the largest value."""
+        if x.ndim == 0:
+            return np.zeros((), dtype=np.int64)
+        if not descending:
+            return np.argsort(x, axis=dim, kind="stable").astype(np.int64, copy=False)
+        # Sorting the reversed array ascending and reversing the result keeps equal keys in their original
+        # order; the index arithmetic maps positions in the reversed array back.
+        n = x.shape[dim]
+        reversed_order = np.argsort(np.flip(x, axis=dim), axis=dim, kind="stable")
+        return (n - 1 - np.flip(reversed_order, axis=dim)).astype(np.int64, copy=False)
+
 
 def _axis(x, dims):
     """Return NumPy's axis for reduction dims: None for all, which also covers dim 0 of a 0-d tensor."""

@@ -241,3 +241,28 @@ class ReductionKernels:
     max = amax
     min = amin
 
+    def argsort(self: "OpenCLBackend", x: CLArray, dim: int, descending: bool) -> CLArray:
+        """Return int64 indices that sort ``x`` along ``dim``, stably; NaN counts as the largest value.
+
+        The sort runs on the device, one work-item per line along ``dim``
+        (see ``templates.argsort_rows`` for its cost).
+        """
+        x = self.check_array("argsort", x)
+        if x.ndim == 0:
+            return self.zeros((), np.dtype(np.int64))
+        # Move dim last and make the lines contiguous rows.
+        order = [d for d in range(x.ndim) if d != dim] + [dim]
+        moved = self.contiguous(self.permute(x, order))
+        n = x.shape[dim]
+        rows = moved.size // n if n else 0
+        out = self.empty(moved.shape, np.dtype(np.int64))
+        if rows and n:
+            kernel = self.kernel(("argsort", moved.dtype.str, bool(descending)), "argsort",
+                                 lambda: templates.argsort_rows(moved.dtype, bool(descending)))
+            global_size, local_size = self.flat_range(rows)
+            self.launch("argsort", kernel, global_size, local_size,
+                        [out.buffer, moved.buffer, np.int64(rows), np.int64(n)])
+        inverse = [0] * x.ndim
+        for position, d in enumerate(order):
+            inverse[d] = position
+        return self.contiguous(self.permute(out, inverse))

@@ -427,3 +427,43 @@ def nonzero(rank: int) -> str:
     {unravel}
 }}
 """
+
+
+def argsort_rows(dtype: np.dtype, descending: bool) -> str:
+    """Return a kernel where work-item ``r`` writes the stable sorting order of row ``r`` of a contiguous array.
+
+    Each work-item runs an insertion sort over its row's indices, so a row of
+    length n costs O(n^2) comparisons: meant for the rows of losses and
+    small top-k selections, not for sorting millions of elements. NaN sorts as
+    the largest value, as in NumPy and PyTorch.
+    """
+    t = c_type(dtype)
+    if dtype.kind == "f":
+        nan_a, nan_b = "isnan((double)a)", "isnan((double)b)"
+    else:
+        nan_a = nan_b = "0"
+    # before(a, b) is true when key a must come before key b in the output order.
+    if descending:
+        rule = f"({nan_a} && !{nan_b}) || (!{nan_a} && !{nan_b} && a > b)"
+    else:
+        rule = f"(!{nan_a} && {nan_b}) || (!{nan_a} && !{nan_b} && a < b)"
+    return f"""{fp64_pragma(dtype)}
+int before({t} a, {t} b) {{ return {rule}; }}
+
+__kernel void k(__global long* out, __global const {t}* x, long rows, long n) {{
+    long r = get_global_id(0);
+    if (r >= rows) return;
+    __global const {t}* row = x + r * n;
+    __global long* order = out + r * n;
+    for (long j = 0; j < n; j++) {{
+        {t} key = row[j];
+        long i = j;
+        // Shift earlier entries right while the new key must come before them; equal keys keep their order.
+        while (i > 0 && before(key, row[order[i - 1]])) {{
+            order[i] = order[i - 1];
+            i--;
+        }}
+        order[i] = j;
+    }}
+}}
+"""

@@ -189,6 +189,10 @@ FUNCTIONS = (
     'isclose',
     'allclose',
     'equal',
+    '_argsort',
+    'argsort',
+    'sort',
+    'topk',
 )
 
 #: Tensor method name -> function.
@@ -405,6 +409,9 @@ METHODS = {
     'isclose': _ops.isclose,
     'allclose': _ops.allclose,
     'equal': _ops.equal,
+    'argsort': _ops.argsort,
+    'sort': _ops.sort,
+    'topk': _ops.topk,
 }
 
 #: Python operator methods of Tensor.

@@ -14,6 +14,7 @@ import multigrad._nn_ops as _py_nn_ops
 import multigrad._random_ops as _py_random_ops
 import multigrad._reduction_ops as _py_reduction_ops
 import multigrad._shape_ops as _py_shape_ops
+import multigrad._sort_ops as _py_sort_ops
 from multigrad._grad_mode import GRAD_STATE
 from multigrad._node import SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe
 from multigrad._runtime import *  # noqa: F401,F403
@@ -3192,4 +3193,28 @@ def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 def equal(self, other):
     """Return whether self and other have the same shape and elements, as a Python bool."""
     return _composites.equal(self, other)
+
+
+def _argsort(self, dim, descending):
+    """Return int64 indices that sort self along dim, stably; NaN counts as the largest value."""
+    dim = dim_arg(dim, self._data.ndim, '_argsort')
+    check_bool(descending, '_argsort', 'descending')
+    backend, self_data = prepare1('_argsort', 'none', self, None)
+    out = wrap(backend.argsort(self_data, dim, descending), backend)
+    return out
+
+
+def argsort(self, dim=-1, descending=False, *, stable=False):
+    """Return the indices that sort self along dim; the sort is always stable."""
+    return _py_sort_ops.argsort(self, dim, descending, stable=stable)
+
+
+def sort(self, dim=-1, descending=False, *, stable=False):
+    """Return (values, indices) of self sorted along dim; values carry the gradient."""
+    return _py_sort_ops.sort(self, dim, descending, stable=stable)
+
+
+def topk(self, k, dim=-1, largest=True, sorted=True):
+    """Return (values, indices) of the k largest (or smallest) elements along dim, in sorted order."""
+    return _py_sort_ops.topk(self, k, dim, largest, sorted)
 

@@ -174,6 +174,7 @@ SPECIAL_OPS: dict[str, Through | Equivalent | Skip] = {
     # torch.floor_divide has no derivative; div with rounding_mode='floor' computes the same with a zero one.
     "floor_divide": Through(lambda lib, a, b: lib.div(a, b, rounding_mode="floor"), "div(a, b, rounding_mode='floor')",
                             check_node=False),
+    "_argsort": Through(lambda lib, x, dim, descending: lib.argsort(x, dim, descending), "argsort(x, dim, descending)"),
     "_remainder": Through(lambda lib, a, b: lib.remainder(a, b), "remainder(a, b)"),
     "_fmod": Through(lambda lib, a, b: lib.fmod(a, b), "fmod(a, b)"),
     "_where": Through(lambda lib, condition, x, y: lib.where(condition, x, y), "where(condition, x, y)"),
