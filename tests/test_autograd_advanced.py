@@ -147,6 +147,33 @@ def test_custom_function_needs_input_grad():
     assert ScaleBy.apply(a, 2.0).grad_fn.name() == "ScaleByBackward"
 
 
+def test_custom_function_with_setup_context(torch):
+    def make(lib):
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x ** 3
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                (x,) = inputs
+                ctx.save_for_backward(x)
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return grad * 3 * x * x
+
+        return Cube
+
+    grads = []
+    for lib in (mg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        make(lib).apply(x).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [3.0, 12.0]
+
+
 def test_custom_function_saved_tensor_version_check():
     x = leaf([1.0])
     y = Exp.apply(x)

@@ -165,6 +165,11 @@ class Function:
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
 
     @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple, output: Any) -> None:
+        """Save what backward needs; define it to write ``forward(*args)`` without ``ctx`` (PyTorch 2 style)."""
+        raise NotImplementedError("setup_context is not defined: forward takes ctx as its first argument")
+
+    @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
         """Return one gradient per forward input (None for inputs that need none)."""
         raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
@@ -179,7 +184,12 @@ class Function:
         record = GRAD_STATE.enabled and any(ctx.needs_input_grad)
 
         with no_grad():
-            outputs = cls.forward(ctx, *args)
+            if cls.setup_context is not Function.setup_context:
+                # PyTorch 2 style: forward sees only the inputs, and setup_context fills ctx.
+                outputs = cls.forward(*args)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args)
         single = not isinstance(outputs, tuple)
         outputs_tuple = (outputs,) if single else outputs
 
