@@ -96,12 +96,13 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
             targets.append(t)
     captured = run_backward(roots, grads, retain_graph, create_graph, targets, accumulate=True)
 
-    # A non-leaf named in ``inputs`` gets its gradient in ``.grad`` like a leaf does.
+    # A non-leaf named in ``inputs`` gets its gradient in ``.grad`` like a leaf does, unless
+    # retain_grad already stored it there during the run.
     for t, g in zip(targets or (), captured or ()):
-        if t._grad_fn is None or g is None:
+        if t._grad_fn is None or g is None or t.retains_grad:
             continue
         if not create_graph:
-            g = g.detach()
+            g = _wrap(g._backend.clone(g._data), g._backend)  # never alias the caller's gradient
         t._grad = g if t._grad is None else t._grad + g
 
 
@@ -234,6 +235,16 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
             grads = buffers.pop(node)
 
             if targets is not None:
+                if node.__class__ is AccumulateGrad:
+                    # A leaf's hooks run before its gradient is captured or accumulated, as in PyTorch.
+                    g = grads[0]
+                    if g is not None:
+                        g = run_leaf_hooks(node.variable, g)
+                    for i in capture_at.get((node, 0), ()):
+                        captured[i] = g
+                    if accumulate and g is not None:
+                        accumulate_into_leaf(node.variable, g, hooks_done=True)
+                    continue
                 grads = _run_tensor_pre_hooks(node, grads)
                 for output_nr, g in enumerate(grads):
                     for i in capture_at.get((node, output_nr), ()):
@@ -290,7 +301,7 @@ def _run_tensor_pre_hooks(node: Node, grads: list) -> list:
                 break
             result = hook(grads[output_nr])
             if result is not None:
-                grads[output_nr] = _checked_hook_result(result, grads[output_nr], node)
+                grads[output_nr] = _checked_hook_result(result, grads[output_nr], f"a tensor of {node.name()}")
     for output_nr, tensor_ref in state.retain_grad.items():
         t = tensor_ref()
         g = grads[output_nr]
@@ -303,13 +314,19 @@ def _run_tensor_pre_hooks(node: Node, grads: list) -> list:
     return grads
 
 
-def _checked_hook_result(result, grad, node: Node):
+def _checked_hook_result(result, grad, owner: str):
+    """Return a hook's replacement gradient after checking its type, shape and dtype against ``grad``."""
     if not isinstance(result, Tensor):
-        raise TypeError(f"a hook on a tensor of {node.name()} returned {type(result).__name__}; hooks must return a Tensor or None")
+        raise TypeError(f"a hook on {owner} returned {type(result).__name__}; hooks must return a Tensor or None")
     if result._data.shape != grad._data.shape:
         raise RuntimeError(
-            f"hook on a tensor of {node.name()} returned a gradient of shape {list(result._data.shape)}, "
-            f"expected {list(grad._data.shape)}"
+            f"hook on {owner} returned a gradient of shape {list(result._data.shape)}, expected "
+            f"{list(grad._data.shape)}; return a tensor shaped like the gradient"
+        )
+    if result._data.dtype != grad._data.dtype:
+        raise RuntimeError(
+            f"hook on {owner} has changed the type of value (was {grad.dtype!r} got {result.dtype!r}); "
+            f"return a tensor of the gradient's dtype"
         )
     return result
 
@@ -366,18 +383,31 @@ def _apply_hooked_node(node: Node, grads: list, hooks_done: bool) -> tuple:
     return outputs
 
 
-def accumulate_into_leaf(variable: Tensor, g: Tensor) -> None:
-    """Run a leaf's hooks on ``g``, then add it into ``variable.grad``."""
+def run_leaf_hooks(variable: Tensor, g: Tensor) -> Tensor:
+    """Run the hooks registered on a leaf; a returned tensor replaces the gradient."""
     hooks = getattr(variable, "_hooks", None)
     if hooks:
         for hook in list(hooks.values()):
             result = hook(g)
             if result is not None:
-                g = result
+                g = _checked_hook_result(result, g, "a leaf tensor")
+    return g
+
+
+def accumulate_into_leaf(variable: Tensor, g: Tensor, hooks_done: bool = False) -> None:
+    """Run a leaf's hooks on ``g`` (unless already run), then add it into ``variable.grad``."""
+    if not hooks_done:
+        g = run_leaf_hooks(variable, g)
 
     if variable._grad is None:
-        # A fresh copy, because ``g`` may be shared with other leaves or with the caller.
-        variable._grad = g if GRAD_STATE.enabled else _wrap(g._backend.clone(g._data), g._backend)
+        # A fresh copy, because ``g`` may be shared with other leaves or with the caller; under
+        # create_graph the copy is recorded, so the gradient keeps its history.
+        if GRAD_STATE.enabled:
+            from ._generated._ops import clone
+
+            variable._grad = clone(g)
+        else:
+            variable._grad = _wrap(g._backend.clone(g._data), g._backend)
     elif GRAD_STATE.enabled:
         variable._grad = variable._grad + g
     else:

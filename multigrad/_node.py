@@ -203,6 +203,8 @@ def grad_accumulator(t) -> AccumulateGrad:
 
 def edge(t) -> tuple:
     """Return the ``(node, input_nr)`` pair through which gradient flows into ``t``."""
+    if t._base is not None and t._view_version != t._version_counter[0]:
+        _views.refresh_view(t)  # the base changed in place since this view's history was made
     grad_fn = t._grad_fn
     if grad_fn is not None:
         return (grad_fn, t._output_nr)
@@ -218,6 +220,8 @@ def edge_maybe(value) -> tuple:
     """Return the edge of a Tensor, or ``(None, 0)`` for a Python scalar or None."""
     if value.__class__ is not Tensor and not isinstance(value, Tensor):
         return NO_EDGE
+    if value._base is not None and value._view_version != value._version_counter[0]:
+        _views.refresh_view(value)
     grad_fn = value._grad_fn
     if grad_fn is not None:
         return (grad_fn, value._output_nr)
@@ -331,4 +335,4 @@ class SavedTensor:
         self.counter = None
 
 
-from . import _engine  # noqa: E402  (the engine imports this module)
+from . import _engine, _views  # noqa: E402  (both import this module)

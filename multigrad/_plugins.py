@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import os
+import threading
 from dataclasses import dataclass
 
 import pluggy
@@ -47,6 +48,8 @@ class BackendRegistry:
         self.failures: list[PluginFailure] = []
         self._instances: dict[tuple[str, int], Backend] = {}
         self._loaded = False
+        # Loading plugins and creating backends happen once; the lock keeps threads from seeing half of it.
+        self._lock = threading.RLock()
         self.manager = pluggy.PluginManager("multigrad")
         self.manager.add_hookspecs(_hookspecs)
 
@@ -56,7 +59,12 @@ class BackendRegistry:
         """Load every plugin of the entry-point group once."""
         if self._loaded:
             return
-        self._loaded = True
+        with self._lock:
+            if not self._loaded:
+                self._load_entry_points()
+                self._loaded = True
+
+    def _load_entry_points(self) -> None:
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             distribution = entry_point.dist.name if entry_point.dist is not None else "unknown"
             try:
@@ -120,6 +128,14 @@ class BackendRegistry:
         backend = self._instances.get(key)
         if backend is not None:
             return backend
+        with self._lock:
+            backend = self._instances.get(key)
+            if backend is None:
+                backend = self._create(type_name, index)
+        return backend
+
+    def _create(self, type_name: str, index: int) -> Backend:
+        key = (type_name, index)
         backend_type = self.backend_type(type_name)
         available, reason = backend_type.availability()
         if not available:

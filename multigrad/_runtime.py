@@ -11,7 +11,7 @@ import weakref
 
 from . import _dtype
 from ._grad_mode import GRAD_STATE
-from ._node import HOOK_STATES, SavedTensor, describe_site, user_site
+from ._node import HOOK_STATES, Node, SavedTensor, _sequence, describe_site, edge, user_site
 from ._tensor import Tensor, _wrap_dim
 from ._views import make_view, multi_output_view_error, rebase_view
 
@@ -404,6 +404,9 @@ def commit_inplace(self: Tensor, out: Tensor, op: str) -> Tensor:
     node = out._grad_fn
     if node is not None:
         _snapshot_saved_self(node, self)
+    elif GRAD_STATE.enabled and self._requires_grad:
+        # A non-differentiable op (gt_, eq_, ...) overwrote a tensor with history: its gradient is zero.
+        node = zero_gradient_node(op, self)
 
     backend = self._backend
     backend.assign(self._data, out._data if out_dtype is self_dtype else backend.cast(out._data, self._data.dtype))
@@ -422,6 +425,32 @@ def commit_inplace(self: Tensor, out: Tensor, op: str) -> Tensor:
         if getattr(self, "_retains_grad", False) and old_grad_fn is not None:
             move_retain_grad(self, old_grad_fn, old_output_nr)
     return self
+
+
+_ZERO_GRADIENT_CLASSES: dict = {}
+
+
+class ZeroGradientNode(Node):
+    """The history of a tensor overwritten by a non-differentiable in-place op: no gradient flows back."""
+
+    __slots__ = ()
+
+    def apply(node, grads):
+        # Zeros, not None, so that leaves get a zero .grad as in PyTorch.
+        return (_formula_helpers.zeros_like(grads[0]),)
+
+
+def zero_gradient_node(op: str, t: Tensor) -> Node:
+    """Return a node named like PyTorch's (``GtBackward0`` for ``gt_``) whose gradient is zero."""
+    name = "".join(part.capitalize() for part in op.strip("_").split("_")) + "Backward0"
+    cls = _ZERO_GRADIENT_CLASSES.get(name)
+    if cls is None:
+        cls = _ZERO_GRADIENT_CLASSES[name] = type(name, (ZeroGradientNode,), {"__slots__": ()})
+    node = cls()
+    node._seq = next(_sequence)
+    node._site = user_site(node)
+    node.next_functions = (edge(t),)
+    return node
 
 
 def move_retain_grad(t: Tensor, old_grad_fn, old_output_nr: int) -> None:

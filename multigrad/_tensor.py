@@ -111,6 +111,7 @@ class Tensor:
         "_version_counter",  # [version, site of the last in-place change], shared with views and detach()
         "_base",             # the tensor this one is a view of, or None
         "_view_replay",      # for a view: the (op, args) chain that rebuilds it from _base
+        "_view_version",     # for a view: the version at which its grad_fn was made
         "_hooks",            # list of grad hooks of a leaf, or None
         "_post_accumulate_hooks",
         "_retains_grad",
@@ -220,6 +221,10 @@ class Tensor:
     @property
     def grad_fn(self):
         """The Node that produced this tensor, or None for a leaf."""
+        if self._base is not None and self._view_version != self._version_counter[0]:
+            from ._views import refresh_view
+
+            refresh_view(self)
         return self._grad_fn
 
     @property
@@ -355,6 +360,22 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         raise TypeError("multigrad tensors are not pickled; save them with multigrad.save(obj, path)")
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        """Return a copy with its own memory; only leaves can be copied, as in PyTorch."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol; "
+                "copy a computed tensor with .detach().clone()"
+            )
+        copy = _wrap(self._backend.clone(self._data), self._backend)
+        copy._requires_grad = self._requires_grad
+        if self._grad is not None:
+            copy._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = copy
+        return copy
 
     # -- backward and hooks ----------------------------------------------
 

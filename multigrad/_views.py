@@ -15,8 +15,15 @@ from ._tensor import Tensor
 
 
 def make_view(out: Tensor, base: Tensor, fn, args: tuple) -> None:
-    """Mark ``out`` as the view ``fn(base, *args)``: shared version counter, ``_base`` and replay chain."""
-    out._version_counter = base._version_counter
+    """Mark ``out`` as the view ``fn(base, *args)``: shared version counter, ``_base`` and replay chain.
+
+    ``_view_version`` is the version at which the view's history was made; a
+    view made without recording, of a tensor that requires grad, gets
+    ``NO_GRAD_VIEW`` instead and may not be used once that tensor changes.
+    """
+    counter = base._version_counter
+    out._version_counter = counter
+    out._view_version = counter[0] if GRAD_STATE.enabled or not base._requires_grad else NO_GRAD_VIEW
     root = base._base
     if root is None:
         out._base = base
@@ -26,6 +33,40 @@ def make_view(out: Tensor, base: Tensor, fn, args: tuple) -> None:
     chain = base._view_replay
     # A view of a multi-output view inherits its marker, so it may not change in place either.
     out._view_replay = chain + ((fn, args),) if chain.__class__ is tuple else chain
+
+
+#: ``_view_version`` of a view made under no_grad from a tensor that requires grad.
+NO_GRAD_VIEW = -1
+
+
+def refresh_view(view: Tensor) -> None:
+    """Rebuild the history of a view whose base changed in place since the view's history was made.
+
+    Called where a view's history is read (edges of new nodes, ``grad_fn``),
+    so views pay for regeneration only when they are stale, as in PyTorch.
+    """
+    if view._view_version == NO_GRAD_VIEW:
+        raise RuntimeError(
+            "A view was created in no_grad mode and its base or another view of its base has been modified "
+            "inplace with grad mode enabled. Given that this use case is ambiguous and error-prone, it is "
+            "forbidden. You can clarify your code by moving both the view and the inplace either both inside "
+            "the no_grad block (if you don't want the inplace to be tracked) or both outside (if you want the "
+            "inplace to be tracked)."
+        )
+    view._view_version = view._version_counter[0]
+    chain = view._view_replay
+    base = view._base
+    if chain.__class__ is not tuple or not base._requires_grad:
+        return
+    previous = GRAD_STATE.enabled
+    GRAD_STATE.enabled = True
+    try:
+        regenerated = replay(chain, base)
+    finally:
+        GRAD_STATE.enabled = previous
+    view._grad_fn = regenerated._grad_fn
+    view._output_nr = regenerated._output_nr
+    view._requires_grad = True
 
 
 class MultiOutputView:
@@ -116,6 +157,7 @@ def rebase_view(view: Tensor, node: Node) -> None:
     view._grad_fn = regenerated._grad_fn
     view._output_nr = regenerated._output_nr
     view._requires_grad = True
+    view._view_version = view._version_counter[0]
 
 
-__all__ = ["make_view", "mark_multi_output_views", "replay", "rebase_view", "CopySlices", "SavedTensor"]
+__all__ = ["make_view", "mark_multi_output_views", "replay", "rebase_view", "refresh_view", "CopySlices", "SavedTensor"]

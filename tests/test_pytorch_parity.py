@@ -199,3 +199,131 @@ def test_load_errors_name_the_problem(tmp_path):
     assert "allow_pickle" not in str(info.value)
     with pytest.raises(TypeError, match=r"save its state_dict\(\) instead"):
         mg.save(mg.nn.Linear(2, 2), tmp_path / "model.npz")
+
+
+# -- findings of a code review, each checked against PyTorch ----------------------------------
+
+
+def test_stale_views_get_fresh_history(torch):
+    results = []
+    for lib in both(torch):
+        a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = a * 1
+        first, second = b[0:2], b[0:2]
+        first.mul_(3)
+        second.sum().backward()
+        sibling = a.grad.tolist()
+
+        a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = a * 1
+        view = b[1:]
+        b.mul_(2)
+        view.sum().backward()
+        results.append((sibling, a.grad.tolist()))
+    assert results[0] == results[1] == ([3.0, 3.0, 0.0], [0.0, 2.0, 2.0])
+
+
+def test_no_grad_view_of_changed_base_raises(torch):
+    for lib in both(torch):
+        b = lib.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+        with lib.no_grad():
+            view = b[0:2]
+        b.mul_(2)
+        with pytest.raises(RuntimeError, match="A view was created in no_grad mode"):
+            view.grad_fn
+
+
+def test_inplace_comparison_gives_zero_gradient(torch):
+    results = []
+    for lib in both(torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.gt_(3)
+        (y * 2).sum().backward()
+        results.append((y.tolist(), y.grad_fn.name(), x.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_create_graph_grads_are_not_shared(torch):
+    for lib in both(torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        z = lib.tensor([3.0, 4.0], requires_grad=True)
+        (x + z).sum().backward(create_graph=True)
+        assert x.grad is not z.grad
+        with lib.no_grad():
+            x.grad.zero_()
+        assert z.grad.tolist() == [1.0, 1.0]
+
+
+def test_leaf_hooks_run_under_autograd_grad(torch):
+    results = []
+    for lib in both(torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        x.register_hook(lambda g: g * 10)
+        (g,) = lib.autograd.grad((x * x).sum(), x)
+        results.append(g.tolist())
+    assert results[0] == results[1] == [20.0, 40.0]
+
+
+def test_leaf_hook_result_is_checked():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: mg.ones(3))
+    with pytest.raises(RuntimeError, match=r"returned a gradient of shape \[3\], expected \[2\]"):
+        (x * 1).sum().backward()
+    y = mg.tensor([1.0, 2.0], requires_grad=True)
+    y.register_hook(lambda g: g.double())
+    with pytest.raises(RuntimeError, match="has changed the type of value"):
+        (y * 1).sum().backward()
+
+
+def test_backward_inputs_with_retain_grad_and_gradient(torch):
+    results = []
+    for lib in both(torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        v = lib.ones(2)
+        y.backward(v, inputs=[y])
+        with lib.no_grad():
+            y.grad.zero_()
+        results.append((v.tolist(), x.grad))
+    assert results[0][0] == results[1][0] == [1.0, 1.0]
+    assert results[0][1] is None and results[1][1] is None
+
+
+def test_backends_load_once_across_threads():
+    import subprocess
+    import sys
+
+    code = (
+        "import threading, multigrad as mg\n"
+        "errors = []\n"
+        "barrier = threading.Barrier(4)\n"
+        "def work():\n"
+        "    barrier.wait()\n"
+        "    try:\n"
+        "        mg.ones(2) + 1\n"
+        "    except Exception as error:\n"
+        "        errors.append(error)\n"
+        "threads = [threading.Thread(target=work) for _ in range(4)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(len(errors))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
+
+
+def test_deepcopy_of_leaf_and_module():
+    import copy
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = copy.deepcopy(x)
+    assert y.requires_grad and y.tolist() == [1.0, 2.0]
+    y.data.fill_(0)
+    assert x.tolist() == [1.0, 2.0]
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(x * 2)
+    model = mg.nn.Sequential(mg.nn.Linear(2, 2), mg.nn.BatchNorm1d(2))
+    clone = copy.deepcopy(model)
+    assert clone[0].weight is not model[0].weight
+    assert clone[1].running_mean.tolist() == [0.0, 0.0]
