@@ -39,7 +39,10 @@ def _make_root_grads(outputs: Sequence[Tensor], grad_outputs, create_graph: bool
     else:
         grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
     if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+        raise RuntimeError(
+            f"grad_tensors should have the same length as tensors: got {len(outputs)} tensors and "
+            f"{len(grad_outputs)} gradients; pass one gradient (or None) per output"
+        )
 
     grads = []
     for i, (out, grad) in enumerate(zip(outputs, grad_outputs)):
@@ -58,8 +61,6 @@ def _make_root_grads(outputs: Sequence[Tensor], grad_outputs, create_graph: bool
             )
         if grad._backend is not out._backend:
             raise RuntimeError(f"invalid gradient at index {i} - expected device {out.device} but got {grad.device}")
-        if grad._data.dtype.kind != out._data.dtype.kind:
-            raise RuntimeError(f"invalid gradient at index {i} - expected dtype {out.dtype!r} but got {grad.dtype!r}")
         if grad._data.dtype != out._data.dtype:
             grad = grad.to(out.dtype)  # as PyTorch, the gradient takes its output's dtype
         grads.append(grad)
@@ -162,7 +163,7 @@ def _collect_dependencies(roots: Iterable[Node]) -> dict:
     return deps
 
 
-def _nodes_leading_to(targets: set, deps: dict, roots: list) -> set:
+def _nodes_leading_to(targets: set, roots: list) -> set:
     """Return the nodes from which some target node can be reached (the targets included)."""
     # Reverse the reachable graph once, then walk back from the targets.
     parents: dict = {}
@@ -219,7 +220,7 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
             target_edge = edge(t)
             capture_at.setdefault(target_edge, []).append(i)
             target_nodes.add(target_edge[0])
-        needed = _nodes_leading_to(target_nodes, deps, root_nodes)
+        needed = _nodes_leading_to(target_nodes, root_nodes)
     captured = [None] * len(targets) if targets is not None else None
 
     # Step 3: run ready nodes, newest first, until the queue is empty.

@@ -10,6 +10,8 @@ import threading
 class _GradState(threading.local):
     def __init__(self) -> None:
         self.enabled = True
+        # Modes to restore on exit, so one context object can be shared by threads or re-entered.
+        self.previous: list = []
 
 
 #: Read by every generated op wrapper; one attribute per thread.
@@ -27,11 +29,11 @@ class _GradModeContext:
     _target: bool
 
     def __enter__(self) -> None:
-        self._previous = GRAD_STATE.enabled
+        GRAD_STATE.previous.append(GRAD_STATE.enabled)
         GRAD_STATE.enabled = self._target
 
     def __exit__(self, *exc_info) -> None:
-        GRAD_STATE.enabled = self._previous
+        GRAD_STATE.enabled = GRAD_STATE.previous.pop()
 
     def __call__(self, func):
         if inspect.isclass(func):
@@ -95,6 +97,8 @@ class set_grad_enabled(_GradModeContext):
         GRAD_STATE.enabled = mode
 
     def __enter__(self) -> None:
+        # On exit, restore the mode from before the constructor switched it.
+        GRAD_STATE.previous.append(self._previous)
         GRAD_STATE.enabled = self._target
 
     def __call__(self, func):

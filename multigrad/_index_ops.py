@@ -161,12 +161,12 @@ def take_along_dim(self, indices, dim=None):
     _check_tensor(self, "take_along_dim")
     _check_tensor(indices, "take_along_dim", 2, "indices")
     if indices._data.dtype.kind not in "iu":
-        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got " + repr(indices.dtype))
+        raise RuntimeError("take_along_dim(): dtype of indices should be Long but got " + repr(indices.dtype))
     if dim is None:
         return gather(self.reshape(-1), 0, indices.reshape(-1).long())
     if self._data.ndim != indices._data.ndim:
         raise RuntimeError(
-            f"torch.take_along_dim(): input and indices should have the same number of dimensions, but got "
+            f"take_along_dim(): input and indices should have the same number of dimensions, but got "
             f"{self._data.ndim} dimensions for input, and {indices._data.ndim} dimensions for indices"
         )
     dim = _wrap_dim(dim, self._data.ndim)

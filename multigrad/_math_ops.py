@@ -24,7 +24,7 @@ def clamp(self, min=None, max=None):
     if not isinstance(self, Tensor):
         raise TypeError(f"clamp(): argument 'input' (position 1) must be Tensor, not {type(self).__name__}")
     if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_tensor(self, _as_bound(min, self), _as_bound(max, self))
     for name, bound in (("min", min), ("max", max)):

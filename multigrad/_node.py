@@ -230,31 +230,22 @@ def edge_maybe(value) -> tuple:
     return NO_EDGE
 
 
-def edges(*inputs) -> tuple:
-    """Return the edges of ``inputs``; Python scalars and None get ``(None, 0)``."""
-    return tuple(edge(t) if isinstance(t, Tensor) else NO_EDGE for t in inputs)
-
-
 def describe_tensor(data_shape, dtype_np) -> str:
     d = _dtype.FROM_NUMPY[dtype_np]
     return f"[multigrad.{_dtype.TYPE_NAMES[d]} [{', '.join(str(s) for s in data_shape)}]]"
 
 
 class _SavedTensorHooks(threading.local):
-    """The stack of (pack, unpack) hooks of this thread; ``active`` counts pushes on all threads."""
-
-    active = 0
+    """The stack of (pack, unpack) hooks of this thread."""
 
     def __init__(self) -> None:
         self.stack: list = []
 
     def push(self, pack, unpack) -> None:
         self.stack.append((pack, unpack))
-        type(self).active += 1
 
     def pop(self) -> None:
         self.stack.pop()
-        type(self).active -= 1
 
 
 SAVED_TENSOR_HOOKS = _SavedTensorHooks()
@@ -273,7 +264,7 @@ class SavedTensor:
     def __init__(self, t, is_output: bool = False) -> None:
         self.version = t._version_counter[0]
         self.unpack_hook = None
-        if _SavedTensorHooks.active and SAVED_TENSOR_HOOKS.stack:
+        if SAVED_TENSOR_HOOKS.stack:
             pack, self.unpack_hook = SAVED_TENSOR_HOOKS.stack[-1]
             self.tensor = None
             self.data = pack(t)

@@ -211,7 +211,7 @@ def _tensor_list(tensors, op: str) -> list:
 
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension; 1-D empty tensors are skipped, as PyTorch does."""
-    tensors = _tensor_list(tensors, "torch.cat")
+    tensors = _tensor_list(tensors, "cat")
     _check_int(dim, "cat", "dim")
     # Legacy rule: a tensor of shape (0,) joins anything.
     kept = [t for t in tensors if t._data.shape != (0,)] or tensors[:1]

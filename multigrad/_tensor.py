@@ -262,9 +262,6 @@ class Tensor:
     def _version(self) -> int:
         return self._version_counter[0]
 
-    def _is_view(self) -> bool:
-        return self._base is not None
-
     # -- data and detach -------------------------------------------------
 
     @property
@@ -280,6 +277,9 @@ class Tensor:
             raise RuntimeError(f"data set to a tensor of dtype {value.dtype!r}, but this tensor requires grad and must stay floating point")
         self._data = value._data
         self._backend = value._backend
+        # The tensor now owns other memory: it is no longer a view, and its versions count anew.
+        self._base = None
+        self._version_counter = [0, None]
 
     def detach(self) -> "Tensor":
         """Return a tensor sharing this one's memory and version counter, without history."""

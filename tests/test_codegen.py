@@ -102,6 +102,18 @@ def test_argument_named_grad_rejected(registry_copy, tmp_path):
     assert not output.exists()
 
 
+def test_duplicate_node_name_rejected(registry_copy, tmp_path):
+    path, text = registry_copy
+    path.write_text(_replace_in_entry(text, "exp", "  kernel: exp\n", "  kernel: exp\n  node: LogBackward0\n"))
+    output = tmp_path / "generated"
+
+    result = _run_codegen("--registry", str(path), "--output", str(output))
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Node class LogBackward0 is also made by op 'exp'" in result.stderr
+    assert not output.exists()
+
+
 def test_check_rejects_invalid_registry(registry_copy, tmp_path):
     path, text = registry_copy
     path.write_text(_replace_in_entry(text, "exp", "self: grad * result", "self: grad * resutl"))

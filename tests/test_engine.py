@@ -147,6 +147,20 @@ def test_set_grad_enabled_as_call_and_context():
     assert (a * 2).requires_grad
 
 
+def test_one_no_grad_object_nests_and_restores():
+    context = mg.no_grad()
+    with context:
+        with mg.enable_grad():
+            with context:
+                assert not mg.is_grad_enabled()
+            assert mg.is_grad_enabled()
+        assert not mg.is_grad_enabled()
+    assert mg.is_grad_enabled()
+    with mg.set_grad_enabled(False):
+        assert not mg.is_grad_enabled()
+    assert mg.is_grad_enabled()
+
+
 def test_grad_mode_is_thread_local():
     a = leaf([1.0])
     seen = []

@@ -104,6 +104,18 @@ def load_registry(path: str) -> Registry:
         seen[op.name] = line
         ops.append(op)
 
+    node_lines: dict[str, tuple[str, int]] = {}
+    for op in ops:
+        if not op.derivatives:
+            continue  # only differentiable primitives generate a Node class
+        if op.node_name in node_lines:
+            other, other_line = node_lines[op.node_name]
+            errors.append(
+                f"{path}:{op.line}: op '{op.name}': Node class {op.node_name} is also made by op '{other}' "
+                f"(line {other_line}); set 'node:' on one of them"
+            )
+        node_lines[op.node_name] = (op.name, op.line)
+
     registry = Registry(ops, path)
     known = registry.by_name()
     helpers = module_functions(path, "_formula_helpers")

@@ -311,7 +311,6 @@ def _called_names(op: Op, registry: Registry) -> set[str]:
 
 def render_ops(registry: Registry) -> str:
     node_names = [op.node_name for op in registry.ops if op.derivatives]
-    composite_names = sorted({name for op in registry.ops if op.composite for name in _composite_calls(op, registry)})
     modules = sorted({op.python.rpartition(".")[0] for op in registry.ops if op.python and "." in op.python})
     parts = [HEADER, '"""Op functions, one per entry of ops.yaml, plus in-place variants."""', "",
              "from multigrad import _composites",
@@ -326,7 +325,6 @@ def render_ops(registry: Registry) -> str:
         for name in node_names:
             parts.append(f"    {name},")
         parts.append(")")
-    del composite_names
     parts.append("")
     for op in registry.ops:
         parts.append("")
@@ -339,20 +337,11 @@ def render_ops(registry: Registry) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _composite_calls(op: Op, registry: Registry) -> set[str]:
-    import ast
-
-    known = registry.by_name()
-    return {n.id for n in ast.walk(ast.parse(op.composite, mode="eval")) if isinstance(n, ast.Name) and n.id in known}
-
-
 def render_bindings(registry: Registry) -> str:
     functions, methods = [], []
     for op in registry.ops:
         if "function" in op.variants:
             functions.append(op.name)
-        if "inplace" in op.variants and "function" in op.variants and op.name + "_" not in functions:
-            pass
         if "method" in op.variants:
             methods.append((op.name, op.name))
         if "inplace" in op.variants:
