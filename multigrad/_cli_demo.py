@@ -20,6 +20,8 @@ def run_demo(args: argparse.Namespace) -> int:
     """Run the parts of the demo that ``args`` selects; return the exit status."""
     import multigrad as mg
 
+    if {"walkthrough", "mlp", "cnn"} <= set(args.skip):
+        raise UsageError("--skip names every part of the demo (walkthrough, mlp, cnn), so nothing would run")
     device = _check_device(args.device)
     out = _make_out_dir(args.out)
     started = time.perf_counter()
@@ -43,7 +45,7 @@ def run_demo(args: argparse.Namespace) -> int:
             lr = args.lr
             if lr is None:
                 lr = MLP_LR if name == "mlp" else CNN_LR
-            print(f"\n{name.upper()} (Adam, lr {lr:g} annealed to 0, batch size {args.batch_size}, {args.epochs} epochs):\n{model}")
+            print(f"\n{name.upper()} (Adam, lr {lr:g} annealed to 0, batch size {args.batch_size}, {args.epochs} epoch{'s' if args.epochs != 1 else ''}):\n{model}")
             results[name] = train(name, model, train_set, test_set, args.epochs, args.batch_size, lr, args.seed)
 
     if results:
