@@ -21,7 +21,7 @@ _formula_helpers = None
 __all__ = [
     "prepare", "prepare1", "prepare2", "check_broadcast", "make_view", "dims_arg", "dim_arg", "shape_arg", "int_list_arg",
     "dtype_arg", "check_bool", "check_int", "scalar_arg", "save_maybe", "is_bool_data", "meta_of", "shape_of", "dtype_of",
-    "fit", "unpack", "check_inplace", "commit_inplace", "bump_version", "user_site", "broadcast_shapes",
+    "fit", "unpack", "unpack_data", "check_inplace", "commit_inplace", "bump_version", "user_site", "broadcast_shapes",
 ]
 
 def _type_name(value) -> str:
@@ -334,6 +334,13 @@ def unpack(saved, node):
     """Return a saved value for a formula, unpacking saved tensors with their version check."""
     if saved.__class__ is SavedTensor:
         return saved.unpack(node)
+    return saved
+
+
+def unpack_data(saved, node):
+    """Return a saved tensor's backend array (version-checked), or a saved Python scalar as it is."""
+    if saved.__class__ is SavedTensor:
+        return saved.unpack(node)._data
     return saved
 
 

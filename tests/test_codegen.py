@@ -148,3 +148,22 @@ def test_no_argument_hides_grad_or_result():
     ]
 
     assert offenders == [], "rename these arguments (for example to grad_output): " + "; ".join(offenders)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("grad * result", "b.mul(grad_d, result_d)"),
+    ("grad * (1 - result * result)", "b.mul(grad_d, b.sub(1, b.mul(result_d, result_d)))"),
+    ("grad * alpha * -0.5", "b.mul(b.mul(grad_d, alpha), (-0.5))"),
+    ("grad if alpha == 1 else grad * alpha", "(grad_d if alpha == 1 else b.mul(grad_d, alpha))"),
+    ("grad * (alpha - 1)", "b.mul(grad_d, (alpha - 1))"),
+    ("sum_to(grad, self_shape)", None),
+    ("grad * (1 - weight)", None),
+])
+def test_formula_lowering(formula, expected):
+    from multigrad_codegen import load_registry
+    from multigrad_codegen.lowering import lower_formula
+
+    registry = load_registry(REGISTRY)
+    lerp = registry.by_name()["lerp"]  # has a Tensor|Scalar weight, which may be a number at run time
+    lowered = lower_formula(formula, lerp, registry.by_name(), {"result", "weight"}, {"alpha"})
+    assert lowered == expected

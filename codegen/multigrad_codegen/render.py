@@ -227,7 +227,7 @@ def render_inplace(op: Op) -> str:
     return "\n".join(lines)
 
 
-def render_node(op: Op) -> str:
+def render_node(op: Op, known_ops: dict) -> str:
     tensors = op.tensor_args
     saved_slots = sorted(op.saved)
     tensor_slots = [s for s in saved_slots if s in {a.name for a in op.args if a.is_tensor} or s == "result"]
@@ -241,6 +241,7 @@ def render_node(op: Op) -> str:
     lines.append("    def apply(node, grads):")
     lines.append("        grad = grads[0]")
     lines.append("        next_functions = node.next_functions")
+    lines += _render_array_path(op, known_ops, tensor_slots)
     outs = []
     for i, arg in enumerate(tensors):
         var = f"grad_{arg.name}"
@@ -265,6 +266,49 @@ def render_node(op: Op) -> str:
     return "\n".join(lines)
 
 
+def _render_array_path(op: Op, known_ops: dict, tensor_slots: list[str]) -> list[str]:
+    """Return the lines of the kernel-level path that runs when backward records nothing, or []."""
+    from .lowering import lower_formula
+
+    tensors = op.tensor_args
+    # Plain saved values: non-tensor arguments, and a Tensor|Scalar argument only where it was a number.
+    scalar_names = {n for n in op.saved if n not in tensor_slots and not n.endswith(("_meta", "_shape", "_dtype", "_ndim", "_device"))}
+    lowered = {}
+    for arg in tensors:
+        if arg.name in op.derivatives:
+            text = lower_formula(op.rewritten[arg.name], op, known_ops, set(tensor_slots), scalar_names)
+            if text is None:
+                return []
+            lowered[arg.name] = text
+    lines = ["        if not GRAD_STATE.enabled:",
+             "            # Nothing is recorded: run the formulas as kernels on arrays.",
+             "            b = grad._backend",
+             "            grad_d = grad._data"]
+    outs = []
+    for i, arg in enumerate(tensors):
+        var = f"grad_{arg.name}"
+        outs.append(var)
+        lines.append(f"            {var} = None")
+        if arg.name not in lowered:
+            continue
+        lines.append(f"            if next_functions[{i}][0] is not None:")
+        read = sorted(n for n, readers in op.saved.items() if arg.name in readers)
+        for saved_name in read:
+            if saved_name in tensor_slots:
+                lines.append(f"                {saved_name}_d = unpack_data(node.{saved_name}, node)")
+            elif saved_name in scalar_names:
+                lines.append(f"                {saved_name} = node.{saved_name}")
+        if lowered[arg.name] == "grad_d":
+            lines.append(f"                {var} = grad")  # the gradient passes through unchanged
+        else:
+            lines.append(f"                {var} = wrap({lowered[arg.name]}, b)")
+        if op.broadcast:
+            lines.append(f"                if node.{arg.name}_meta is not None:")
+            lines.append(f"                    {var} = fit({var}, node.{arg.name}_meta)")
+    lines.append(f"            return {_tuple(outs)}")
+    return lines
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"""', "'''")
 
@@ -280,11 +324,14 @@ def render_nodes(registry: Registry) -> str:
     differentiable = [op for op in registry.ops if op.derivatives]
     used = sorted({op_name for op in differentiable for op_name in _called_names(op, registry)})
     parts = [HEADER, '"""Node classes, one per differentiable primitive of ops.yaml."""', "",
+             "from multigrad._grad_mode import GRAD_STATE",
              "from multigrad._node import Node, SavedTensor  # noqa: F401",
-             "from multigrad._runtime import fit, unpack", ""]
+             "from multigrad._runtime import fit, unpack, unpack_data",
+             "from multigrad._tensor import _wrap as wrap", ""]
+    known = registry.by_name()
     for op in differentiable:
         parts.append("")
-        parts.append(render_node(op))
+        parts.append(render_node(op, known))
         parts.append("")
     parts.append("")
     parts.append("# Formulas call the generated ops, which in turn create these nodes: import them last.")

@@ -3,8 +3,10 @@
 
 """Node classes, one per differentiable primitive of ops.yaml."""
 
+from multigrad._grad_mode import GRAD_STATE
 from multigrad._node import Node, SavedTensor  # noqa: F401
-from multigrad._runtime import fit, unpack
+from multigrad._runtime import fit, unpack, unpack_data
+from multigrad._tensor import _wrap as wrap
 
 
 class AddBackward0(Node):
@@ -16,6 +18,22 @@ class AddBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                grad_self = grad
+                if node.self_meta is not None:
+                    grad_self = fit(grad_self, node.self_meta)
+            grad_other = None
+            if next_functions[1][0] is not None:
+                alpha = node.alpha
+                grad_other = wrap((grad_d if alpha == 1 else b.mul(grad_d, alpha)), b)
+                if node.other_meta is not None:
+                    grad_other = fit(grad_other, node.other_meta)
+            return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
             grad_self = grad
@@ -39,6 +57,22 @@ class SubBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                grad_self = grad
+                if node.self_meta is not None:
+                    grad_self = fit(grad_self, node.self_meta)
+            grad_other = None
+            if next_functions[1][0] is not None:
+                alpha = node.alpha
+                grad_other = wrap((b.neg(grad_d) if alpha == 1 else b.mul(grad_d, (-alpha))), b)
+                if node.other_meta is not None:
+                    grad_other = fit(grad_other, node.other_meta)
+            return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
             grad_self = grad
@@ -62,6 +96,23 @@ class MulBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                other_d = unpack_data(node.other, node)
+                grad_self = wrap(b.mul(grad_d, other_d), b)
+                if node.self_meta is not None:
+                    grad_self = fit(grad_self, node.self_meta)
+            grad_other = None
+            if next_functions[1][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_other = wrap(b.mul(grad_d, self_d), b)
+                if node.other_meta is not None:
+                    grad_other = fit(grad_other, node.other_meta)
+            return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
@@ -133,6 +184,14 @@ class NegBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                grad_self = wrap(b.neg(grad_d), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             grad_self = -grad
@@ -175,6 +234,15 @@ class ExpBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                result_d = unpack_data(node.result, node)
+                grad_self = wrap(b.mul(grad_d, result_d), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -191,6 +259,15 @@ class LogBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.true_divide(grad_d, self_d), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -207,6 +284,15 @@ class SqrtBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                result_d = unpack_data(node.result, node)
+                grad_self = wrap(b.true_divide(grad_d, b.mul(2, result_d)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -223,6 +309,15 @@ class AbsBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.mul(grad_d, b.sign(self_d)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -254,6 +349,15 @@ class ReluBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                result_d = unpack_data(node.result, node)
+                grad_self = wrap(b.mul(grad_d, b.gt(result_d, 0)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -270,6 +374,15 @@ class SigmoidBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                result_d = unpack_data(node.result, node)
+                grad_self = wrap(b.mul(b.mul(grad_d, result_d), b.sub(1, result_d)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -286,6 +399,15 @@ class TanhBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                result_d = unpack_data(node.result, node)
+                grad_self = wrap(b.mul(grad_d, b.sub(1, b.mul(result_d, result_d))), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -302,6 +424,24 @@ class WhereBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_condition = None
+            grad_self = None
+            if next_functions[1][0] is not None:
+                condition_d = unpack_data(node.condition, node)
+                grad_self = wrap(b.where(condition_d, grad_d, 0.0), b)
+                if node.self_meta is not None:
+                    grad_self = fit(grad_self, node.self_meta)
+            grad_other = None
+            if next_functions[2][0] is not None:
+                condition_d = unpack_data(node.condition, node)
+                grad_other = wrap(b.where(condition_d, 0.0, grad_d), b)
+                if node.other_meta is not None:
+                    grad_other = fit(grad_other, node.other_meta)
+            return (grad_condition, grad_self, grad_other)
         grad_condition = None
         grad_self = None
         if next_functions[1][0] is not None:
@@ -538,6 +678,14 @@ class CloneBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                grad_self = grad
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             grad_self = grad
@@ -590,6 +738,15 @@ class Exp2Backward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                result_d = unpack_data(node.result, node)
+                grad_self = wrap(b.mul(b.mul(grad_d, result_d), 0.6931471805599453), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -606,6 +763,15 @@ class Expm1Backward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                result_d = unpack_data(node.result, node)
+                grad_self = wrap(b.mul(grad_d, b.add(result_d, 1)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -622,6 +788,15 @@ class Log2Backward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.true_divide(grad_d, b.mul(self_d, 0.6931471805599453)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -638,6 +813,15 @@ class Log10Backward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.true_divide(grad_d, b.mul(self_d, 2.302585092994046)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -654,6 +838,15 @@ class Log1pBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.true_divide(grad_d, b.add(self_d, 1)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -670,6 +863,15 @@ class RsqrtBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                result_d = unpack_data(node.result, node)
+                grad_self = wrap(b.mul(b.mul(b.mul(b.mul(grad_d, result_d), result_d), result_d), (-0.5)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -686,6 +888,15 @@ class ReciprocalBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                result_d = unpack_data(node.result, node)
+                grad_self = wrap(b.mul(b.mul(b.neg(grad_d), result_d), result_d), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -702,6 +913,15 @@ class SquareBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.mul(b.mul(grad_d, 2), self_d), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -718,6 +938,15 @@ class SinBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.mul(grad_d, b.cos(self_d)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -734,6 +963,15 @@ class CosBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.mul(b.neg(grad_d), b.sin(self_d)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -750,6 +988,15 @@ class TanBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                result_d = unpack_data(node.result, node)
+                grad_self = wrap(b.mul(grad_d, b.add(1, b.mul(result_d, result_d))), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -766,6 +1013,15 @@ class AsinBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.true_divide(grad_d, b.sqrt(b.sub(1, b.mul(self_d, self_d)))), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -782,6 +1038,15 @@ class AcosBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.true_divide(b.neg(grad_d), b.sqrt(b.sub(1, b.mul(self_d, self_d)))), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -798,6 +1063,15 @@ class AtanBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.true_divide(grad_d, b.add(1, b.mul(self_d, self_d))), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -814,6 +1088,15 @@ class SinhBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.mul(grad_d, b.cosh(self_d)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -830,6 +1113,15 @@ class CoshBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.mul(grad_d, b.sinh(self_d)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -846,6 +1138,15 @@ class ErfBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.mul(b.mul(grad_d, 1.1283791670955126), b.exp(b.neg(b.mul(self_d, self_d)))), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -862,6 +1163,25 @@ class Atan2Backward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                other_d = unpack_data(node.other, node)
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.true_divide(b.mul(grad_d, other_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d))), b)
+                if node.self_meta is not None:
+                    grad_self = fit(grad_self, node.self_meta)
+            grad_other = None
+            if next_functions[1][0] is not None:
+                other_d = unpack_data(node.other, node)
+                self_d = unpack_data(node.self, node)
+                grad_other = wrap(b.true_divide(b.mul(b.neg(grad_d), self_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d))), b)
+                if node.other_meta is not None:
+                    grad_other = fit(grad_other, node.other_meta)
+            return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
@@ -888,6 +1208,16 @@ class LeakyReluBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                negative_slope = node.negative_slope
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.where(b.gt(self_d, 0), grad_d, b.mul(grad_d, negative_slope)), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             negative_slope = node.negative_slope
@@ -905,6 +1235,16 @@ class EluBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                alpha = node.alpha
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.where(b.gt(self_d, 0), grad_d, b.mul(b.mul(grad_d, alpha), b.exp(self_d))), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             alpha = node.alpha
@@ -955,6 +1295,17 @@ class SoftplusBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                beta = node.beta
+                self_d = unpack_data(node.self, node)
+                threshold = node.threshold
+                grad_self = wrap(b.where(b.gt(b.mul(self_d, beta), threshold), grad_d, b.mul(grad_d, b.sigmoid(b.mul(self_d, beta)))), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             beta = node.beta
@@ -1033,6 +1384,14 @@ class FracBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                grad_self = grad
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             grad_self = grad
@@ -1150,6 +1509,25 @@ class MaximumBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                other_d = unpack_data(node.other, node)
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(self_d, other_d), grad_d, 0.0)), b)
+                if node.self_meta is not None:
+                    grad_self = fit(grad_self, node.self_meta)
+            grad_other = None
+            if next_functions[1][0] is not None:
+                other_d = unpack_data(node.other, node)
+                self_d = unpack_data(node.self, node)
+                grad_other = wrap(b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(other_d, self_d), grad_d, 0.0)), b)
+                if node.other_meta is not None:
+                    grad_other = fit(grad_other, node.other_meta)
+            return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
@@ -1176,6 +1554,25 @@ class MinimumBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                other_d = unpack_data(node.other, node)
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(self_d, other_d), grad_d, 0.0)), b)
+                if node.self_meta is not None:
+                    grad_self = fit(grad_self, node.self_meta)
+            grad_other = None
+            if next_functions[1][0] is not None:
+                other_d = unpack_data(node.other, node)
+                self_d = unpack_data(node.self, node)
+                grad_other = wrap(b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(other_d, self_d), grad_d, 0.0)), b)
+                if node.other_meta is not None:
+                    grad_other = fit(grad_other, node.other_meta)
+            return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
@@ -1378,6 +1775,15 @@ class LogSigmoidBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_input = None
+            if next_functions[0][0] is not None:
+                input_d = unpack_data(node.input, node)
+                grad_input = wrap(b.mul(grad_d, b.sigmoid(b.neg(input_d))), b)
+            return (grad_input,)
         grad_input = None
         if next_functions[0][0] is not None:
             input = unpack(node.input, node)
@@ -1537,6 +1943,16 @@ class PoolScatterAddBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_grad_output = None
+            if next_functions[0][0] is not None:
+                indices_d = unpack_data(node.indices, node)
+                grad_grad_output = wrap(b.pool_gather(grad_d, indices_d), b)
+            grad_indices = None
+            return (grad_grad_output, grad_indices)
         grad_grad_output = None
         if next_functions[0][0] is not None:
             indices = unpack(node.indices, node)
