@@ -2,10 +2,10 @@
 
 A formula normally runs as multigrad ops, so that ``create_graph=True`` can
 record it. When nothing is recorded, the same arithmetic can call the
-backend's kernels on arrays directly and skip each op's wrapper. Only formulas
-made of arithmetic operators, comparisons, constants and calls of
-primitives whose arguments are all tensors lower; for any other formula the
-Node keeps just its Tensor path.
+backend's kernels on arrays directly and skip each op's wrapper. A formula
+lowers when it is made of arithmetic operators, comparisons, constants and
+calls of primitives whose arguments are all tensors. Any other formula keeps
+just its Tensor path.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ def lower_formula(text: str, op: Op, known_ops: dict, tensor_names: set[str], sc
     for arrays (``<name>_d``), names in ``scalar_names`` for plain saved
     values (numbers, or numbers standing for a Tensor|Scalar argument), and
     ``b`` is the backend. Arithmetic between plain values stays Python
-    arithmetic, so no kernel ever gets two numbers: NumPy would answer with a
-    float64 array and change the gradient's dtype.
+    arithmetic, so no kernel ever gets two numbers, because NumPy would return
+    a float64 array for them and change the gradient's dtype.
     """
     try:
         source, _ = _lower(ast.parse(text, mode="eval").body, op, known_ops, tensor_names, scalar_names)
