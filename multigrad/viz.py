@@ -9,6 +9,8 @@ and their view bases darkolivegreen3. Saved tensors, drawn when
 
 from __future__ import annotations
 
+import re
+
 import os
 import shutil
 import subprocess
@@ -88,7 +90,7 @@ def _size_text(shape) -> str:
 
 
 def make_dot(var: "Tensor | tuple[Tensor, ...]", params: dict[str, Tensor] | None = None, show_attrs: bool = False,
-             show_saved: bool = False, max_attr_chars: int = 50) -> Digraph:
+             show_saved: bool = False, max_attr_chars: int = 50, forward: bool = False) -> Digraph:
     """Return a drawing of the backward graph that produced ``var`` (a tensor or a tuple of tensors).
 
     Args:
@@ -97,6 +99,9 @@ def make_dot(var: "Tensor | tuple[Tensor, ...]", params: dict[str, Tensor] | Non
         show_attrs: list each node's non-tensor saved values (shapes, scalars) under its name.
         show_saved: draw the tensors each node saved for backward, in orange.
         max_attr_chars: cut attribute values longer than this.
+        forward: draw the forward computation instead: each node is named by its op
+            (``mul`` for ``MulBackward0``) and leaves feed their ops directly, without the
+            AccumulateGrad nodes.
     """
     if params is not None:
         for name, value in params.items():
@@ -156,12 +161,19 @@ def make_dot(var: "Tensor | tuple[Tensor, ...]", params: dict[str, Tensor] | Non
                 leaf = fn.variable
                 seen.add(id(leaf))
                 add_node(id(leaf), tensor_label(leaf), LEAF_COLOR)
-                add_edge(id(leaf), id(fn))
-            add_node(id(fn), _node_label(fn, show_attrs, max_attr_chars))
+                if not forward:
+                    add_edge(id(leaf), id(fn))
+                    add_node(id(fn), _node_label(fn, show_attrs, max_attr_chars))
+                continue
+            label = _node_label(fn, show_attrs, max_attr_chars)
+            add_node(id(fn), _forward_op_name(label) if forward else label)
             for next_fn, _ in fn.next_functions:
-                if next_fn is not None:
-                    add_edge(id(next_fn), id(fn))
-                    stack.append(next_fn)
+                if next_fn is None:
+                    continue
+                # In the forward view a leaf feeds the op itself, not through its AccumulateGrad node.
+                source = id(next_fn.variable) if forward and isinstance(next_fn, AccumulateGrad) else id(next_fn)
+                add_edge(source, id(fn))
+                stack.append(next_fn)
 
     def add_output(t: Tensor, color: str) -> None:
         if id(t) in seen:
@@ -186,6 +198,17 @@ def make_dot(var: "Tensor | tuple[Tensor, ...]", params: dict[str, Tensor] | Non
     size = max(12.0, (len(lines) - 4) * 0.15)
     lines[1] = f"\tgraph [size=\"{size:g},{size:g}\"]"
     return Digraph("\n".join(lines) + "\n")
+
+
+def _forward_op_name(label: str) -> str:
+    """Return the forward op of a node label: ``mul`` for ``MulBackward0``, ``setitem`` for ``CopySlices``."""
+    first, _, rest = label.partition("\n")
+    if first == "CopySlices":
+        name = "setitem"
+    else:
+        stem = re.sub(r"Backwards?\d*$", "", first)
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", stem).lower()
+    return name + ("\n" + rest if rest else "")
 
 
 def _node_label(fn, show_attrs: bool, max_attr_chars: int) -> str:

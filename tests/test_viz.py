@@ -146,3 +146,17 @@ def test_save_writes_dot_text(tmp_path):
     graph = make_dot(mg.ones(1))
     path = graph.save(tmp_path / "graph.dot")
     assert open(path).read() == graph.source
+
+
+def test_forward_view_names_ops_and_skips_accumulate_grad():
+    inputs = mg.ones([2, 2])
+    w1, w2, w3 = (mg.tensor(v, requires_grad=True) for v in (2.0, 3.0, 4.0))
+    l1 = inputs * w1
+    loss = ((l1 + w2) * (l1 * w3)).mean()
+    source = mg.viz.make_dot(loss, params={"w1": w1, "w2": w2, "w3": w3}, forward=True).source
+    assert "AccumulateGrad" not in source
+    assert "Backward" not in source
+    assert source.count('label="mul"') == 3
+    assert 'label="add"' in source
+    assert 'label="mean"' in source
+    assert f"{id(w1)} -> " in source  # the leaf feeds its op directly
