@@ -52,13 +52,17 @@ class Digraph:
 
         ``format`` is ``"svg"`` or ``"png"`` (any format that ``dot -T``
         accepts works); by default it comes from the file's suffix, else
-        svg. ``dot`` is the Graphviz program to run (default: ``dot`` on
-        PATH). Raises :class:`GraphvizNotFoundError` when it is missing.
+        svg. A path without a suffix gets ``.<format>`` appended, as the
+        graphviz package does (``render("graph")`` writes ``graph.svg``).
+        ``dot`` is the Graphviz program to run (default: ``dot`` on PATH).
+        Raises :class:`GraphvizNotFoundError` when it is missing.
         """
         path = os.fspath(path)
+        suffix = os.path.splitext(path)[1].lstrip(".").lower()
         if format is None:
-            suffix = os.path.splitext(path)[1].lstrip(".").lower()
             format = suffix or "svg"
+        if not suffix:
+            path = f"{path}.{format}"
         program = dot or shutil.which("dot")
         if program is None or not os.path.exists(program):
             raise GraphvizNotFoundError(

@@ -160,3 +160,11 @@ def test_forward_view_names_ops_and_skips_accumulate_grad():
     assert 'label="add"' in source
     assert 'label="mean"' in source
     assert f"{id(w1)} -> " in source  # the leaf feeds its op directly
+
+
+def test_render_adds_the_format_suffix(tmp_path):
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    path = make_dot(mg.ones(1, requires_grad=True) * 2).render(tmp_path / "graph", format="png")
+    assert path == str(tmp_path / "graph.png")
+    assert (tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG"
