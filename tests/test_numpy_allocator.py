@@ -1,4 +1,4 @@
-"""The NumPy backend's malloc tuning: applied once on glibc, and switchable off."""
+"""The NumPy backend's process-level settings: malloc tuning and silent floating-point kernels."""
 
 from __future__ import annotations
 
@@ -29,3 +29,18 @@ def test_malloc_tuning_can_be_switched_off():
     env = {"MULTIGRAD_NUMPY_TUNE_MALLOC": "0", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "False"
+
+
+def test_kernels_compute_inf_and_nan_silently():
+    import warnings
+
+    import numpy as np
+
+    import multigrad as mg
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert (mg.tensor([1e30]) * 1e30).tolist() == [float("inf")]
+        assert mg.tensor([0.0]).log().tolist() == [float("-inf")]
+    with pytest.warns(RuntimeWarning):
+        np.array([1e30], dtype=np.float32) * np.float32(1e30)  # the user's own NumPy code still warns

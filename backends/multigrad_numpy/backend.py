@@ -6,6 +6,8 @@ ops.yaml, one method per ``kernel:`` name.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from multigrad.backend import Backend
@@ -17,6 +19,12 @@ from ._nn import NnKernels
 from ._reductions import ReductionKernels
 from ._shape import ShapeKernels
 from ._util import _asarray, ndarray
+
+
+# NumPy warns about overflow, invalid values and division by zero inside ufuncs; PyTorch computes the
+# same inf and nan silently. The filter matches only warnings raised in this backend's kernels, so the
+# user's own NumPy code keeps its warnings. Anomaly mode is the tool for finding NaN in backward.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"multigrad_numpy(\.|$)")
 
 
 class NumpyBackend(ElementwiseKernels, ReductionKernels, LinalgKernels, ShapeKernels, NnKernels, Backend):
