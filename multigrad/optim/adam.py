@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .._creation import zeros_like
 from .._generated._ops import where
-from .._grad_mode import no_grad
 from .optimizer import Optimizer
 
 
@@ -41,15 +40,6 @@ class Adam(Optimizer):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize)
         super().__init__(params, defaults)
-
-    def step(self, closure=None):
-        loss = self._evaluate(closure)
-        with no_grad():
-            for group in self.param_groups:
-                for param in group["params"]:
-                    if param._grad is not None:
-                        self._update(param, group)
-        return loss
 
     def _update(self, param, group) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]

@@ -98,8 +98,21 @@ class Optimizer:
                     grad.zero_()
 
     def step(self, closure: Callable[[], Any] | None = None):
-        """Update every parameter once; ``closure``, when given, recomputes and returns the loss first."""
-        raise NotImplementedError
+        """Update every parameter that has a gradient once; ``closure``, when given, recomputes and returns the loss first.
+
+        Subclasses define ``_update(param, group)``, which runs under no_grad,
+        or override ``step`` itself.
+        """
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param._grad is not None:
+                        self._update(param, group)
+        return loss
+
+    def _update(self, param, group) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must define _update(param, group) or override step()")
 
     def _evaluate(self, closure):
         if closure is None:

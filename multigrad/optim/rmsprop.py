@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .._creation import zeros_like
-from .._grad_mode import no_grad
 from .optimizer import Optimizer
 
 
@@ -35,15 +34,6 @@ class RMSprop(Optimizer):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                         centered=centered, maximize=maximize)
         super().__init__(params, defaults)
-
-    def step(self, closure=None):
-        loss = self._evaluate(closure)
-        with no_grad():
-            for group in self.param_groups:
-                for param in group["params"]:
-                    if param._grad is not None:
-                        self._update(param, group)
-        return loss
 
     def _update(self, param, group) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
