@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 
-from ._tensor import Tensor
 
 
 def _fill_random(self, op: str, draw, generator):

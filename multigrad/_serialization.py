@@ -31,7 +31,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -14,7 +14,6 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _dtype
-from ._grad_mode import GRAD_STATE
 
 
 class Size(tuple):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._util import _array, ndarray  # noqa: F401
+from ._util import _array
 
 
 class LinalgKernels:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._util import _array, ndarray  # noqa: F401
+from ._util import _array
 
 
 def _as_2d(x, stride, padding, dilation):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._util import _array, ndarray  # noqa: F401
+from ._util import _array
 
 
 class ReductionKernels:

@@ -380,7 +380,7 @@ def matmul(dtype: np.dtype, rows: int, width: int, batch_rank: int) -> str:
     scalar_body = "\n            ".join(
         f"if (i + {r} < M) {{ S s = 0; for (long k = 0; k < K; ++k) s += a{r}[k] * B[base_b + k * N + jj]; "
         f"C[base_c + (i + {r}) * N + jj] = s; }}" for r in range(rows))
-    params = [f"__global S* C", "long off_c", "__global const S* A", "long off_a", "__global const S* B", "long off_b",
+    params = ["__global S* C", "long off_c", "__global const S* A", "long off_a", "__global const S* B", "long off_b",
               "long M", "long N", "long K"] + batch_params
     return f"""{fp64_pragma(dtype)}
 typedef {t} S;

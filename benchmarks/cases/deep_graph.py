@@ -7,7 +7,6 @@ process, so the ratio of their times shows whether backward scales linearly.
 from __future__ import annotations
 
 import gc
-import statistics
 import time
 from typing import Any, Callable
 

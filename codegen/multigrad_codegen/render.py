@@ -337,7 +337,7 @@ def render_nodes(registry: Registry) -> str:
     parts.append("# Formulas call the generated ops, which in turn create these nodes: import them last.")
     parts.append("from multigrad._formula_helpers import *  # noqa: E402,F401,F403")
     if used:
-        parts.append(f"from multigrad._generated._ops import (  # noqa: E402")
+        parts.append("from multigrad._generated._ops import (  # noqa: E402")
         for name in used:
             parts.append(f"    {name},")
         parts.append(")")

@@ -45,7 +45,7 @@ def _fill_unused(grads: tuple, like: tuple, strict: bool, fn_name: str) -> tuple
 def _check_v(v, outputs: tuple, fn_name: str) -> tuple:
     if v is None:
         if len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError(f"The vector v can only be None if the user-provided function returns a single Tensor with a single element.")
+            raise RuntimeError("The vector v can only be None if the user-provided function returns a single Tensor with a single element.")
         return (None,)
     _, v = _as_tuple(v, "v", fn_name)
     if len(v) != len(outputs):
