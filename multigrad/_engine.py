@@ -189,15 +189,8 @@ def _nodes_leading_to(targets: set, roots: list) -> set:
     return needed
 
 
-def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
-                 targets: list | None, accumulate: bool) -> list | None:
-    """Run the graph from ``roots`` (``(node, output_nr)`` pairs) with the given gradients.
-
-    With ``accumulate`` the leaves' AccumulateGrad nodes run, only those of
-    ``targets`` when given. Without it, the gradients arriving at ``targets``
-    are captured and returned in order, and no ``.grad`` changes.
-    """
-    # Step 1: the gradient that each root receives, grouped by node.
+def _seed_buffers(roots: list, root_grads: list) -> dict:
+    """Return the gradient buffers of the root nodes: one slot per output, summed where roots share one."""
     buffers: dict = {}
     for (node, output_nr), g in zip(roots, root_grads):
         if node is None:
@@ -207,23 +200,37 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
             buffer = buffers[node] = [None] * node.num_outputs
         previous = buffer[output_nr]
         buffer[output_nr] = g if previous is None else previous + g
+    return buffers
 
+
+def _plan_targets(targets: list | None, root_nodes: list) -> tuple[dict, set | None]:
+    """Return where to capture the targets' gradients, and the nodes worth running (None: all)."""
+    if targets is None:
+        return {}, None
+    capture_at: dict = {}
+    target_nodes = set()
+    for i, t in enumerate(targets):
+        target_edge = edge(t)
+        capture_at.setdefault(target_edge, []).append(i)
+        target_nodes.add(target_edge[0])
+    return capture_at, _nodes_leading_to(target_nodes, root_nodes)
+
+
+def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
+                 targets: list | None, accumulate: bool) -> list | None:
+    """Run the graph from ``roots`` (``(node, output_nr)`` pairs) with the given gradients.
+
+    With ``accumulate`` the leaves' AccumulateGrad nodes run, only those of
+    ``targets`` when given. Without it, the gradients arriving at ``targets``
+    are captured and returned in order, and no ``.grad`` changes.
+    """
+    buffers = _seed_buffers(roots, root_grads)
     root_nodes = list(buffers)
     deps = _collect_dependencies(root_nodes)
-
-    # Step 2: where the gradients must be captured, and which nodes can be skipped.
-    capture_at: dict = {}
-    needed = None
-    if targets is not None:
-        target_nodes = set()
-        for i, t in enumerate(targets):
-            target_edge = edge(t)
-            capture_at.setdefault(target_edge, []).append(i)
-            target_nodes.add(target_edge[0])
-        needed = _nodes_leading_to(target_nodes, root_nodes)
+    capture_at, needed = _plan_targets(targets, root_nodes)
     captured = [None] * len(targets) if targets is not None else None
 
-    # Step 3: run ready nodes, newest first, until the queue is empty.
+    # Run ready nodes, newest first, until the queue is empty.
     heappush, heappop = heapq.heappush, heapq.heappop
     hook_states = HOOK_STATES.data  # the plain dict behind the weak mapping: cheap to test for emptiness
     previous_mode = GRAD_STATE.enabled
