@@ -14,6 +14,7 @@ import numpy as np
 from ._composites import _check_tensor
 from ._generated import _ops
 from ._nn_ops import constant_like
+from .backend import pool_output_size
 
 
 def _tuple(value, size, name, op):
@@ -143,18 +144,6 @@ def _pool_args(kernel_size, stride, padding, op):
         stride, 2, "stride", op
     )
     return kernel, stride, _tuple(padding, 2, "padding", op)
-
-
-def pool_output_size(size, kernel_size, stride, padding, dilation, ceil_mode):
-    """Return the pooled (height, width); with ceil_mode a last partial window counts if it starts inside."""
-    out = []
-    for i in range(2):
-        span = size[i] + 2 * padding[i] - dilation[i] * (kernel_size[i] - 1) - 1
-        length = (-(-span // stride[i]) if ceil_mode else span // stride[i]) + 1
-        if ceil_mode and (length - 1) * stride[i] >= size[i] + padding[i]:
-            length -= 1
-        out.append(length)
-    return tuple(out)
 
 
 def _check_output_size(x, size, op):

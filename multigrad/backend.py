@@ -134,3 +134,15 @@ class Backend:
 def normalize_shape(shape: Sequence[int]) -> tuple[int, ...]:
     """Return ``shape`` as a tuple of Python ints."""
     return tuple(int(s) for s in shape)
+
+
+def pool_output_size(size, kernel_size, stride, padding, dilation, ceil_mode: bool) -> tuple[int, int]:
+    """Return the pooled (height, width) by PyTorch's rule; with ``ceil_mode`` a last partial window counts if it starts inside."""
+    out = []
+    for i in range(2):
+        span = size[i] + 2 * padding[i] - dilation[i] * (kernel_size[i] - 1) - 1
+        length = (-(-span // stride[i]) if ceil_mode else span // stride[i]) + 1
+        if ceil_mode and (length - 1) * stride[i] >= size[i] + padding[i]:
+            length -= 1
+        out.append(length)
+    return tuple(out)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from multigrad.backend import pool_output_size
+
 from ._util import _array
 
 
@@ -248,13 +250,3 @@ class NnKernels:
         return out
 
 
-def pool_output_size(size, kernel_size, stride, padding, dilation, ceil_mode):
-    """Return the pooled (height, width) with PyTorch's rule: with ceil_mode, a last window must start inside."""
-    out = []
-    for i in range(2):
-        span = size[i] + 2 * padding[i] - dilation[i] * (kernel_size[i] - 1) - 1
-        length = (-(-span // stride[i]) if ceil_mode else span // stride[i]) + 1
-        if ceil_mode and (length - 1) * stride[i] >= size[i] + padding[i]:
-            length -= 1
-        out.append(length)
-    return tuple(out)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from multigrad.backend import pool_output_size
+
 from . import views
 from .array import CLArray, contiguous_strides
 
@@ -192,7 +194,7 @@ class NnKernels:
                            ceil_mode: bool) -> CLArray:
         """Return the flat (h * W + w) int64 index of each window's maximum, shape (N, C, Ho, Wo)."""
         height, width = x.shape[2:]
-        out_h, out_w = _pool_output_size((height, width), kernel_size, stride, padding, dilation, ceil_mode)
+        out_h, out_w = pool_output_size((height, width), kernel_size, stride, padding, dilation, ceil_mode)
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         # Pad far enough for ceil_mode's last window.
@@ -257,13 +259,3 @@ class NnKernels:
         return self.scatter_add(zeros, 0, index, flat_grad)
 
 
-def _pool_output_size(size, kernel_size, stride, padding, dilation, ceil_mode: bool) -> tuple[int, int]:
-    """Return the pooled (height, width) with PyTorch's rule: with ceil_mode, a last window must start inside."""
-    out = []
-    for i in range(2):
-        span = size[i] + 2 * padding[i] - dilation[i] * (kernel_size[i] - 1) - 1
-        length = (-(-span // stride[i]) if ceil_mode else span // stride[i]) + 1
-        if ceil_mode and (length - 1) * stride[i] >= size[i] + padding[i]:
-            length -= 1
-        out.append(length)
-    return tuple(out)
