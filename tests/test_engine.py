@@ -21,8 +21,10 @@ def test_next_functions_pairs():
     b = mg.tensor([3.0, 4.0])
     y = a * b
     (fn_a, nr_a), (fn_b, nr_b) = y.grad_fn.next_functions
-    assert fn_a.name() == "AccumulateGrad" and nr_a == 0
-    assert fn_b is None and nr_b == 0
+    assert fn_a.name() == "AccumulateGrad"
+    assert nr_a == 0
+    assert fn_b is None
+    assert nr_b == 0
     z = (y * 2).sum()
     assert z.grad_fn.next_functions[0][0].next_functions[0][0] is y.grad_fn
     assert fn_a is (a * 3).grad_fn.next_functions[0][0], "a leaf has one AccumulateGrad node"
@@ -32,10 +34,14 @@ def test_requires_grad_propagation_and_leaves():
     a = leaf([1.0])
     b = mg.tensor([2.0])
     c = a + b
-    assert c.requires_grad and not c.is_leaf
+    assert c.requires_grad
+    assert not c.is_leaf
     d = b * 2
-    assert not d.requires_grad and d.is_leaf and d.grad_fn is None
-    assert b.requires_grad_() is b and b.requires_grad
+    assert not d.requires_grad
+    assert d.is_leaf
+    assert d.grad_fn is None
+    assert b.requires_grad_() is b
+    assert b.requires_grad
     with pytest.raises(RuntimeError, match="only change requires_grad flags of leaf variables"):
         c.requires_grad_(False)
     with pytest.raises(RuntimeError, match="floating point"):
@@ -112,7 +118,8 @@ def test_mixed_dtype_gradients_keep_input_dtypes():
     y = a * b
     assert y.dtype is mg.float64
     y.sum().backward()
-    assert a.grad.dtype is mg.float32 and b.grad.dtype is mg.float64
+    assert a.grad.dtype is mg.float32
+    assert b.grad.dtype is mg.float64
     assert a.grad.tolist() == [3.0, 4.0]
 
 
@@ -199,7 +206,8 @@ def test_detach_shares_counter_data_has_its_own():
     a = leaf([1.0, 2.0])
     d = a.detach()
     assert d._version_counter is a._version_counter
-    assert not d.requires_grad and d.is_leaf
+    assert not d.requires_grad
+    assert d.is_leaf
     data = a.data
     data.mul_(2)
     assert a._version == 0
@@ -253,7 +261,8 @@ def test_setitem_on_plain_tensor_with_grad_value():
     x = mg.zeros(3)
     v = leaf([1.0, 2.0])
     x[0:2] = v
-    assert x.requires_grad and x.grad_fn.name() == "CopySlices"
+    assert x.requires_grad
+    assert x.grad_fn.name() == "CopySlices"
     (x * x).sum().backward()
     assert v.grad.tolist() == [2.0, 4.0]
 
@@ -271,8 +280,10 @@ def test_inplace_dtype_and_shape_errors_change_nothing():
     y = mg.ones(3)
     with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
         y.add_(mg.ones(2, 3))
-    assert x.tolist() == [1, 2] and x._version == 0
-    assert y.tolist() == [1.0, 1.0, 1.0] and y._version == 0
+    assert x.tolist() == [1, 2]
+    assert x._version == 0
+    assert y.tolist() == [1.0, 1.0, 1.0]
+    assert y._version == 0
 
 
 def test_inplace_under_no_grad_keeps_history():
@@ -337,7 +348,8 @@ def test_autograd_grad_unused_input():
     with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
         mg.autograd.grad((a * 2).sum(), [a, b])
     ga, gb = mg.autograd.grad((a * 2).sum(), [a, b], allow_unused=True)
-    assert gb is None and ga.tolist() == [2.0]
+    assert gb is None
+    assert ga.tolist() == [2.0]
 
 
 def test_create_graph_second_derivative():

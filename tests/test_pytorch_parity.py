@@ -288,7 +288,8 @@ def test_backward_inputs_with_retain_grad_and_gradient(torch):
             y.grad.zero_()
         results.append((v.tolist(), x.grad))
     assert results[0][0] == results[1][0] == [1.0, 1.0]
-    assert results[0][1] is None and results[1][1] is None
+    assert results[0][1] is None
+    assert results[1][1] is None
 
 
 def test_backends_load_once_across_threads():
@@ -318,7 +319,8 @@ def test_deepcopy_of_leaf_and_module():
 
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = copy.deepcopy(x)
-    assert y.requires_grad and y.tolist() == [1.0, 2.0]
+    assert y.requires_grad
+    assert y.tolist() == [1.0, 2.0]
     y.data.fill_(0)
     assert x.tolist() == [1.0, 2.0]
     with pytest.raises(RuntimeError, match="graph leaves"):

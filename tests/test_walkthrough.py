@@ -69,7 +69,8 @@ def test_retain_grad_values():
         assert loss.grad.item() == 1.0
         np.testing.assert_array_equal(l4.grad.numpy(), np.full((2, 2), 0.25, np.float32))
         np.testing.assert_array_equal(l1.grad.numpy(), np.full((2, 2), 7.0, np.float32))
-    assert loss.retains_grad and not w1.retains_grad
+    assert loss.retains_grad
+    assert not w1.retains_grad
 
 
 def test_hooks_fire_in_order_and_leave_grad_none():
