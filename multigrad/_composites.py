@@ -19,7 +19,7 @@ def _check_tensor(t, op: str) -> None:
 
 
 def reshape(self, *shape):
-    """A view when the data allows one, else a copy, as ``torch.reshape``."""
+    """Return ``self`` with another shape: a view when the data allows one, else a copy, as ``torch.reshape``."""
     from ._generated._ops import _unsafe_view, _view, clone
     from ._runtime import shape_arg
 
@@ -32,7 +32,7 @@ def reshape(self, *shape):
 
 
 def view(self, *shape):
-    """A view with another shape; raises when the memory layout does not allow one."""
+    """Return a view with another shape, or raise when the memory layout does not allow one."""
     from ._generated._ops import _view
     from ._runtime import shape_arg
 

@@ -111,7 +111,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
         data.dtype if isinstance(data, Tensor) else _infer_dtype(array, data)
     )
     array = np.array(array, dtype=target.np, copy=True)
-    backend = get_backend(device if device is not None else (data.device if isinstance(data, Tensor) else None))
+    if device is None and isinstance(data, Tensor):
+        device = data.device
+    backend = get_backend(device)
     out = _wrap(backend.from_numpy(array), backend)
     if requires_grad:
         _requires_grad(out)

@@ -408,8 +408,8 @@ def accumulate_into_leaf(variable: Tensor, g: Tensor, hooks_done: bool = False) 
         g = run_leaf_hooks(variable, g)
 
     if variable._grad is None:
-        # A fresh copy, because ``g`` may be shared with other leaves or with the caller; under
-        # create_graph the copy is recorded, so the gradient keeps its history.
+        # A fresh copy, because ``g`` may be shared with other leaves or with the caller.
+        # Under create_graph the copy is recorded, so the gradient keeps its history.
         if GRAD_STATE.enabled:
             from ._generated._ops import clone
 

@@ -85,7 +85,7 @@ class set_grad_enabled(_GradModeContext):
     """Set history recording on or off.
 
     Like PyTorch's, it takes effect as soon as it is called, so the plain call
-    ``set_grad_enabled(False)`` works too; as a context manager it restores
+    ``set_grad_enabled(False)`` works too. As a context manager it restores
     the previous mode on exit.
     """
 
@@ -110,8 +110,8 @@ class set_grad_enabled(_GradModeContext):
 class inference_mode(_GradModeContext):
     """Disable history recording, like :class:`no_grad`; ``inference_mode(False)`` leaves it on.
 
-    NOTE: PyTorch also marks tensors made in inference mode so that autograd
-    later rejects them, and skips version counting for them; multigrad does
+    NOTE: PyTorch also marks tensors made in inference mode, so that autograd
+    later rejects them, and skips version counting for them. multigrad does
     neither, so this is no faster than no_grad.
     """
 

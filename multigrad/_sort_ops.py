@@ -23,7 +23,7 @@ def _check(self, op: str) -> None:
 
 
 def argsort(self, dim=-1, descending=False, stable=False):
-    """Return the indices that sort self along dim (stable in every case, which ``stable=True`` asks for)."""
+    """Return the indices that sort self along dim; the sort is always stable, as ``stable=True`` requests."""
     from ._generated._ops import _argsort
 
     _check(self, "argsort")

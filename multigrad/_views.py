@@ -17,9 +17,9 @@ from ._tensor import Tensor
 def make_view(out: Tensor, base: Tensor, fn, args: tuple) -> None:
     """Mark ``out`` as the view ``fn(base, *args)``: shared version counter, ``_base`` and replay chain.
 
-    ``_view_version`` is the version at which the view's history was made; a
-    view made without recording, of a tensor that requires grad, gets
-    ``NO_GRAD_VIEW`` instead and may not be used once that tensor changes.
+    ``_view_version`` is the version at which the view's history was made.
+    A view made without recording, of a tensor that requires grad, gets
+    ``NO_GRAD_VIEW`` instead, and may not be used once that tensor changes.
     """
     counter = base._version_counter
     out._version_counter = counter

@@ -32,7 +32,7 @@ def test_malloc_tuning_can_be_switched_off():
 
 
 def test_kernels_compute_inf_and_nan_silently():
-    # A fresh interpreter shows what a user sees; pytest installs warning filters of its own.
+    # A fresh interpreter shows the warnings a user gets, because pytest installs warning filters of its own.
     code = (
         "import numpy as np, multigrad as mg\n"
         "print((mg.tensor([1e30]) * 1e30).tolist(), mg.tensor([0.0]).log().tolist())\n"

@@ -3,7 +3,7 @@
 The op-overhead benchmark (a chain of mul, add, tanh and exp on 4 elements,
 then sum and backward) is dominated by Python work per op, and the number of
 Python-level calls tracks that work without timing noise. If a change adds
-calls to the hot path, this test fails and says by how much; raise the budget
+calls to the hot path, this test fails and reports by how much. Raise the budget
 only together with a benchmark run that shows the cost is worth it.
 """
 

@@ -7,7 +7,7 @@ to the system, so the next gradient array faults its pages in again. On a
 faults of hand-written NumPy and cost about 1.5 times its run time on the
 benchmark machine (see BENCHMARKS.md). Keeping freed memory in the process (a higher trim
 threshold) and serving large arrays from the heap (a fixed mmap threshold)
-removes that cost; peak memory stays the same, but memory freed after a peak
+removes that cost. Peak memory stays the same, but memory freed after a peak
 is kept for reuse instead of being returned to the system.
 """
 

@@ -100,7 +100,13 @@ class ElementwiseKernels:
 
     def where(self, condition, x, y):
         result = np.where(condition, x, y)
-        dtype = x.dtype if hasattr(x, "dtype") else (y.dtype if hasattr(y, "dtype") else result.dtype)
+        # The core has promoted x and y; a Python number among them must not widen the result.
+        if hasattr(x, "dtype"):
+            dtype = x.dtype
+        elif hasattr(y, "dtype"):
+            dtype = y.dtype
+        else:
+            dtype = result.dtype
         return result.astype(dtype, copy=False)
 
     def fill(self, x, value):

@@ -76,7 +76,7 @@ class ReductionKernels:
         if not descending:
             return np.argsort(x, axis=dim, kind="stable").astype(np.int64, copy=False)
         # Sorting the reversed array ascending and reversing the result keeps equal keys in their original
-        # order; the index arithmetic maps positions in the reversed array back.
+        # order. The index arithmetic maps positions in the reversed array back.
         n = x.shape[dim]
         reversed_order = np.argsort(np.flip(x, axis=dim), axis=dim, kind="stable")
         return (n - 1 - np.flip(reversed_order, axis=dim)).astype(np.int64, copy=False)

@@ -1,6 +1,6 @@
 """The NumPy backend class, assembled from kernel mixins grouped by concept.
 
-Each ``_<concept>.py`` module holds the kernels of one group of ops in
+Each ``_<concept>.py`` module contains the kernels of one group of ops in
 ops.yaml, one method per ``kernel:`` name.
 """
 

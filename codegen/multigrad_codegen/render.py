@@ -231,6 +231,8 @@ def render_node(op: Op, known_ops: dict) -> str:
     tensors = op.tensor_args
     saved_slots = sorted(op.saved)
     tensor_slots = [s for s in saved_slots if s in {a.name for a in op.args if a.is_tensor} or s == "result"]
+
+    # The class header: docstring, slots, and the slots that keep SavedTensors.
     lines = [f"class {op.node_name}(Node):"]
     formulas = "; ".join(f"{k}: {v}" for k, v in op.derivatives.items())
     lines.append(f'    """Backward of ``{op.name}``: {_escape(formulas)}."""')
@@ -238,10 +240,13 @@ def render_node(op: Op, known_ops: dict) -> str:
     lines.append(f"    __slots__ = {tuple(saved_slots)!r}")
     lines.append(f"    _saved_names = {tuple(tensor_slots)!r}")
     lines.append("")
+
+    # apply: the array path first (when it applies), then the formulas as multigrad ops.
     lines.append("    def apply(node, grads):")
     lines.append("        grad = grads[0]")
     lines.append("        next_functions = node.next_functions")
     lines += _render_array_path(op, known_ops, tensor_slots)
+
     outs = []
     for i, arg in enumerate(tensors):
         var = f"grad_{arg.name}"
@@ -407,7 +412,7 @@ def render_bindings(registry: Registry) -> str:
         if op.name in COMPARISON_OPERATORS:
             operator_lines.append(f"    {COMPARISON_OPERATORS[op.name]!r}: _ops.{op.name},")
 
-    parts = [HEADER, '"""Which ops are public functions, which are Tensor methods, and the Python operators."""', "",
+    parts = [HEADER, '"""The op bindings: public functions, Tensor methods and Python operators."""', "",
              "from multigrad._generated import _ops", "",
              "#: Names exported as ``multigrad.<name>``.",
              "FUNCTIONS = ("]

@@ -185,7 +185,7 @@ class Function:
 
         with no_grad():
             if cls.setup_context is not Function.setup_context:
-                # PyTorch 2 style: forward sees only the inputs, and setup_context fills ctx.
+                # PyTorch 2 style: forward takes only the inputs, and setup_context fills ctx.
                 outputs = cls.forward(*args)
                 cls.setup_context(ctx, args, outputs)
             else:

@@ -17,7 +17,7 @@ class saved_tensors_hooks:
     calls ``unpack_hook(packed)`` to get a tensor back. Hooks apply to the
     thread that entered the block; blocks nest, and the innermost wins.
     Tensors packed this way skip the version check, since the node no longer
-    holds them.
+    keeps them.
     """
 
     def __init__(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:

@@ -203,7 +203,7 @@ def _run(case: Case, library: Library, call, args, kwargs):
     except SkipCase:
         raise
     except Exception as error:  # the op's own error is the finding
-        # A device that lacks a dtype the op produces (float16 on OpenCL) must say so by name; that is a pass.
+        # A device that lacks a dtype the op produces (float16 on OpenCL) must name it in its error, which counts as a pass.
         if isinstance(error, TypeError) and "is not supported on device" in str(error):
             raise SkipCase(f"{case.where}: {library.name} rejects the dtype as documented: {error}") from error
         raise CheckFailure(f"{case.where}: {library.name} raised {type(error).__name__}: {error}") from error
