@@ -207,12 +207,22 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_tensor(input, "nll_loss")
     _check_tensor(target, "nll_loss")
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    if _fusable(input, weight):
+        return _fused_nll(input, target, weight, ignore_index, reduction)
     losses, target_weight = _nll_terms(input, target, weight, ignore_index)
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return _ops.sum(losses)
-    return _ops.true_divide(_ops.sum(losses), _ops.sum(target_weight))
+    return _reduce_nll(losses, target_weight, reduction)
+
+
+def _fusable(input, weight):
+    """Return whether the _nll_loss kernel computes the loss: it has no gradient for a class weight."""
+    return input.is_floating_point() and (weight is None or not weight.requires_grad)
+
+
+def _fused_nll(input, target, weight, ignore_index, reduction):
+    _check_class_target(input, target, weight)
+    if weight is not None and weight.dtype is not input.dtype:
+        weight = weight.to(input.dtype)
+    return _ops._nll_loss(input, target, weight, reduction, ignore_index)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -234,6 +244,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_probabilities(log_probs, target, weight, weight_shape, ignore_index, reduction,
                                             label_smoothing, classes, class_dim)
 
+    if label_smoothing == 0 and _fusable(log_probs, weight):
+        return _fused_nll(log_probs, target, weight, ignore_index, reduction)
     losses, target_weight = _nll_terms(log_probs, target, weight, ignore_index)
     nll = _reduce_nll(losses, target_weight, reduction)
     if label_smoothing == 0:

@@ -34,7 +34,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 import pluggy
 
-__all__ = ["Backend", "BackendUnavailableError", "KernelNotImplementedError", "hookimpl"]
+__all__ = ["Backend", "BackendUnavailableError", "KernelNotImplementedError", "hookimpl", "nll_targets", "pool_output_size"]
 
 #: Marks a plugin's hook implementation: ``@hookimpl def multigrad_backends(): return [MyBackend]``.
 hookimpl = pluggy.HookimplMarker("multigrad")
@@ -146,3 +146,22 @@ def pool_output_size(size, kernel_size, stride, padding, dilation, ceil_mode: bo
             length -= 1
         out.append(length)
     return tuple(out)
+
+
+def nll_targets(target: np.ndarray, ignore_index: int, classes: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Check class targets on the host for the ``nll_loss`` kernels.
+
+    Return the targets as int64 with ignored ones replaced by 0, and the mask
+    of kept targets (None when every target is kept). Raises PyTorch's
+    IndexError for a target outside ``[0, classes)`` that is not ``ignore_index``.
+    """
+    target = target.astype(np.int64, copy=False)
+    kept = target != ignore_index
+    all_kept = bool(kept.all())
+    if target.size and (target.min() < 0 or target.max() >= classes):
+        bad = kept & ((target < 0) | (target >= classes))
+        if bad.any():
+            raise IndexError(f"Target {int(target[bad][0])} is out of bounds.")
+    if all_kept:
+        return target, None
+    return np.where(kept, target, 0), kept

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from multigrad.backend import pool_output_size
+from multigrad.backend import nll_targets, pool_output_size
 
 from ._util import _array
 
@@ -65,6 +65,21 @@ def _im2col(x, kernel, stride, padding, dilation, out_size):
     return columns.reshape(n, c * kernel[0] * kernel[1], -1)
 
 
+def _nll_targets(target, weight, ignore_index, classes, dtype):
+    """Return each target with ignored ones replaced by 0, and its weight (0 where ignored)."""
+    safe, kept = nll_targets(target, ignore_index, classes)
+    if weight is None:
+        return safe, np.ones(safe.shape, dtype) if kept is None else kept.astype(dtype)
+    target_weight = _array(weight.astype(dtype, copy=False)[safe])
+    if kept is not None:
+        target_weight *= kept
+    return safe, target_weight
+
+def _class_dim(ndim):
+    """Return the class dimension of an (C,) or (N, C, d1, ...) input."""
+    return 0 if ndim == 1 else 1
+
+
 class NnKernels:
     """Mixin of NumpyBackend."""
 
@@ -98,6 +113,41 @@ class NnKernels:
             log_x = np.maximum(np.log(x), -100)
             log_1mx = np.maximum(np.log1p(-x), -100)
         return _array(-(target * log_x + (1 - target) * log_1mx)).astype(x.dtype, copy=False)
+
+    # -- negative log-likelihood ------------------------------------------------------
+
+    def nll_loss(self, x, target, weight, reduction, ignore_index):
+        class_dim = _class_dim(x.ndim)
+        safe, target_weight = _nll_targets(target, weight, ignore_index, x.shape[class_dim], x.dtype)
+        if x.ndim == 1:
+            picked = x[safe]
+        elif x.ndim == 2:
+            picked = x[np.arange(x.shape[0]), safe]
+        else:
+            picked = np.take_along_axis(x, np.expand_dims(safe, class_dim), class_dim).squeeze(class_dim)
+        losses = _array(picked * -target_weight)
+        if reduction == "none":
+            return losses
+        total = losses.sum(dtype=x.dtype)
+        if reduction == "sum":
+            return _array(total)
+        return _array(total / target_weight.sum(dtype=x.dtype))
+
+    def nll_loss_backward(self, grad_output, target, weight, shape, reduction, ignore_index):
+        class_dim = _class_dim(len(shape))
+        dtype = grad_output.dtype
+        safe, target_weight = _nll_targets(target, weight, ignore_index, shape[class_dim], dtype)
+        scale = target_weight * -grad_output
+        if reduction == "mean":
+            scale /= target_weight.sum(dtype=dtype)
+        out = np.zeros(shape, dtype=dtype)
+        if len(shape) == 1:
+            out[safe] = scale
+        elif len(shape) == 2:
+            out[np.arange(shape[0]), safe] = scale
+        else:
+            np.put_along_axis(out, np.expand_dims(safe, class_dim), np.expand_dims(scale, class_dim), class_dim)
+        return out
 
     # -- convolution -------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from multigrad.backend import pool_output_size
+from multigrad.backend import nll_targets, pool_output_size
 
 from . import views
 from .array import CLArray, contiguous_strides
@@ -67,6 +67,52 @@ class NnKernels:
             return self.clone(x)
         shifted = self.sub(x, self.amax(x, (dim,), True))
         return self.sub(shifted, self.log(self.sum(self.exp(shifted), (dim,), True)))
+
+    # -- negative log-likelihood ---------------------------------------------------
+
+    def _nll_targets(self: "OpenCLBackend", target: CLArray, weight: CLArray | None, ignore_index: int, classes: int,
+                     dtype: np.dtype) -> tuple[CLArray, CLArray]:
+        """Return each target with ignored ones replaced by 0, and its weight (0 where ignored).
+
+        The targets are checked on the host, which reads ``target`` once.
+        """
+        safe, kept = nll_targets(self.to_numpy(target), ignore_index, classes)
+        safe_device = self.from_numpy(safe)
+        if weight is None:
+            if kept is None:
+                return safe_device, self.full(safe.shape, 1, dtype)
+            return safe_device, self.from_numpy(kept.astype(dtype))
+        picked = self.index_select(self.cast(weight, dtype), 0, _reshape(self, safe_device, (-1,)))
+        target_weight = _reshape(self, picked, safe.shape)
+        if kept is not None:
+            target_weight = self.mul(target_weight, self.from_numpy(kept.astype(dtype)))
+        return safe_device, target_weight
+
+    def nll_loss(self: "OpenCLBackend", x: CLArray, target: CLArray, weight: CLArray | None, reduction: str,
+                 ignore_index: int) -> CLArray:
+        """Return ``-weight[t] * x[n, t]`` for each target ``t``, summed, averaged by weight or per position."""
+        class_dim = 0 if x.ndim == 1 else 1
+        safe, target_weight = self._nll_targets(target, weight, ignore_index, x.shape[class_dim], x.dtype)
+        picked = self.gather(x, class_dim, views.unsqueeze(safe, class_dim))
+        losses = self.neg(self.mul(_reshape(self, picked, safe.shape), target_weight))
+        if reduction == "none":
+            return losses
+        total = self.sum(losses, (), False)
+        if reduction == "sum":
+            return total
+        return self.true_divide(total, self.sum(target_weight, (), False))
+
+    def nll_loss_backward(self: "OpenCLBackend", grad_output: CLArray, target: CLArray, weight: CLArray | None,
+                          shape: Sequence[int], reduction: str, ignore_index: int) -> CLArray:
+        """Return zeros of ``shape`` with ``-weight[t] * grad_output`` (over the weight sum for 'mean') at each target."""
+        class_dim = 0 if len(shape) == 1 else 1
+        dtype = grad_output.dtype
+        safe, target_weight = self._nll_targets(target, weight, ignore_index, shape[class_dim], dtype)
+        scale = self.neg(self.mul(target_weight, grad_output))
+        if reduction == "mean":
+            scale = self.true_divide(scale, self.sum(target_weight, (), False))
+        zeros = self.full(tuple(shape), 0, dtype)
+        return self.scatter(zeros, class_dim, views.unsqueeze(safe, class_dim), views.unsqueeze(scale, class_dim))
 
     # -- padding ---------------------------------------------------------------
 

@@ -1791,6 +1791,49 @@ class LogSigmoidBackward0(Node):
         return (grad_input,)
 
 
+class NllLossBackward0(Node):
+    """Backward of ``_nll_loss``: input: _nll_loss_backward(grad, target, weight, input.shape, reduction, ignore_index)."""
+
+    __slots__ = ('ignore_index', 'input_shape', 'reduction', 'target', 'weight')
+    _saved_names = ('target', 'weight')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            ignore_index = node.ignore_index
+            input_shape = node.input_shape
+            reduction = node.reduction
+            target = unpack(node.target, node)
+            weight = unpack(node.weight, node)
+            grad_input = _nll_loss_backward(grad, target, weight, input_shape, reduction, ignore_index)
+        grad_target = None
+        grad_weight = None
+        return (grad_input, grad_target, grad_weight)
+
+
+class NllLossBackwardBackward0(Node):
+    """Backward of ``_nll_loss_backward``: grad_output: _nll_loss(grad, target, weight, reduction, ignore_index)."""
+
+    __slots__ = ('ignore_index', 'reduction', 'target', 'weight')
+    _saved_names = ('target', 'weight')
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_grad_output = None
+        if next_functions[0][0] is not None:
+            ignore_index = node.ignore_index
+            reduction = node.reduction
+            target = unpack(node.target, node)
+            weight = unpack(node.weight, node)
+            grad_grad_output = _nll_loss(grad, target, weight, reduction, ignore_index)
+        grad_target = None
+        grad_weight = None
+        return (grad_grad_output, grad_target, grad_weight)
+
+
 class BinaryCrossEntropyBackward0(Node):
     """Backward of ``_binary_cross_entropy``: input: grad * (input - target) / _where((1 - input) * input < 1e-12, 1e-12, (1 - input) * input); target: grad * (log_clamped(1 - input) - log_clamped(input))."""
 
@@ -2196,6 +2239,8 @@ from multigrad._generated._ops import (  # noqa: E402
     _flip,
     _index_backward,
     _index_put,
+    _nll_loss,
+    _nll_loss_backward,
     _permute,
     _pool_gather,
     _pool_scatter_add,

@@ -95,6 +95,8 @@ from multigrad._generated._nodes import (
     SoftmaxBackward0,
     LogSoftmaxBackward0,
     LogSigmoidBackward0,
+    NllLossBackward0,
+    NllLossBackwardBackward0,
     BinaryCrossEntropyBackward0,
     ConstantPadNdBackward0,
     ConvolutionBackward0,
@@ -2334,6 +2336,54 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     Targets equal to ignore_index add nothing; 'mean' divides by the summed weight of the other targets.
     """
     return _py_nn_losses.nll_loss(input, target, weight, size_average, ignore_index, reduce, reduction)
+
+
+def _nll_loss(input, target, weight, reduction, ignore_index):
+    """Return nll_loss of input (C,) or (N, C, d1, ...) with checked shapes and a weight that needs no gradient."""
+    check_int(ignore_index, '_nll_loss', 'ignore_index')
+    backend, (input_data, target_data, weight_data) = prepare('_nll_loss', 'none', 'tto', (input, target, weight), None)
+    out = wrap(backend.nll_loss(input_data, target_data, weight_data, reduction, ignore_index), backend)
+    if GRAD_STATE.enabled and (input._requires_grad or target._requires_grad or (isinstance(weight, Tensor) and weight._requires_grad)):
+        node = NllLossBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(input), edge_of(target), edge_maybe(weight))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.ignore_index = ignore_index
+        node.input_shape = shape_of(input)
+        if next_functions[0][0] is not None:
+            node.reduction = reduction
+        if next_functions[0][0] is not None:
+            node.target = SavedTensor(target)
+        if next_functions[0][0] is not None:
+            node.weight = save_maybe(weight)
+    return out
+
+
+def _nll_loss_backward(grad_output, target, weight, shape, reduction, ignore_index):
+    """Return the gradient of _nll_loss for an input of shape, given the gradient grad_output of its result."""
+    shape = int_list_arg(shape, '_nll_loss_backward', 'shape')
+    check_int(ignore_index, '_nll_loss_backward', 'ignore_index')
+    backend, (grad_output_data, target_data, weight_data) = prepare('_nll_loss_backward', 'none', 'tto', (grad_output, target, weight), None)
+    out = wrap(backend.nll_loss_backward(grad_output_data, target_data, weight_data, shape, reduction, ignore_index), backend)
+    if GRAD_STATE.enabled and (grad_output._requires_grad or target._requires_grad or (isinstance(weight, Tensor) and weight._requires_grad)):
+        node = NllLossBackwardBackward0()
+        node._seq = next(sequence)
+        node._site = user_site(node)
+        node.next_functions = next_functions = (edge_of(grad_output), edge_of(target), edge_maybe(weight))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[0][0] is not None:
+            node.ignore_index = ignore_index
+        if next_functions[0][0] is not None:
+            node.reduction = reduction
+        if next_functions[0][0] is not None:
+            node.target = SavedTensor(target)
+        if next_functions[0][0] is not None:
+            node.weight = save_maybe(weight)
+    return out
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean', label_smoothing=0.0):

@@ -117,6 +117,13 @@ def _embedding_backward(lib, grad_output, indices, num_weights, padding_idx, sca
     return _vjp(lib, forward, (num_weights, grad_output.shape[-1]), grad_output, grad_output)
 
 
+def _nll_loss_backward(lib, grad_output, target, weight, shape, reduction, ignore_index):
+    def forward(x):
+        return lib.nn.functional.nll_loss(x, target, weight, ignore_index=ignore_index, reduction=reduction)
+
+    return _vjp(lib, forward, shape, grad_output, grad_output)
+
+
 SPECIAL_OPS: dict[str, Through | Equivalent | Skip] = {
     "_mean": Through(lambda lib, x, dim=None, keepdim=False: lib.mean(x, dim, keepdim), "mean(x, dim, keepdim)"),
     "_matmul": Through(lambda lib, a, b: lib.matmul(a, b), "matmul(a, b)"),
@@ -143,6 +150,11 @@ SPECIAL_OPS: dict[str, Through | Equivalent | Skip] = {
     "_binary_cross_entropy": Through(
         lambda lib, x, target: lib.nn.functional.binary_cross_entropy(x, target, reduction="none"),
         "nn.functional.binary_cross_entropy(x, target, reduction='none')"),
+    "_nll_loss": Through(
+        lambda lib, x, target, weight, reduction, ignore_index: lib.nn.functional.nll_loss(
+            x, target, weight, ignore_index=ignore_index, reduction=reduction),
+        "nn.functional.nll_loss(x, target, weight, ignore_index=ignore_index, reduction=reduction)"),
+    "_nll_loss_backward": Through(_nll_loss_backward, "autograd.grad of nn.functional.nll_loss"),
     "_conv_nd": Through(_conv, "nn.functional.conv1d or conv2d, by input.ndim"),
     "_conv_nd_backward_input": Through(_conv_backward_input, "autograd.grad of conv with respect to its input"),
     "_conv_nd_backward_weight": Through(_conv_backward_weight, "autograd.grad of conv with respect to its weight"),
