@@ -19,8 +19,11 @@ from ._generated._ops import (
     transpose,
     zeros_like,
 )
+from ._runtime import dims_arg
+from ._tensor import _wrap
 
 __all__ = [
+    "sum_array", "sum_to_array", "sum_backward_array", "mean_backward_array", "matmul_backward_array",
     "sum_to", "unbroadcast", "sum_backward", "mean_backward", "matmul_backward",
     "invert_permutation", "pow_backward_self", "pow_backward_exponent", "take_index", "zeros_like", "neg",
     "gelu_backward", "silu_backward", "clamp_backward", "clamp_tensor_backward",
@@ -382,3 +385,68 @@ def embedding_backward_adjoint(grad, indices, padding_idx, scale_grad_by_freq):
 
         rows = rows / _wrap(backend.from_numpy(counts), backend)
     return rows
+
+
+# -- array-level twins ---------------------------------------------------------------
+#
+# When backward records no graph, generated nodes call these on backend arrays (``b`` is the
+# backend) in place of the Tensor helpers of the same name without ``_array``: the same
+# arithmetic without an op wrapper, a Tensor or a Node per step.
+# codegen/multigrad_codegen/lowering.py lists them in ARRAY_TWINS.
+
+
+def _view_array(b, x, shape):
+    """Return array ``x`` with ``shape``: a view when its layout allows one, else a copy."""
+    if b.can_view(x, shape):
+        return b.view(x, shape)
+    return b.view(b.clone(x), shape)
+
+
+def _through_tensors(helper, b, *args):
+    """Run a Tensor helper on arrays (wrapped as tensors without history) and return its result's array."""
+    return helper(*(_wrap(a, b) if hasattr(a, "dtype") and hasattr(a, "shape") else a for a in args))._data
+
+
+def sum_array(b, x, dim=None, keepdim=False):
+    """Array twin of the ``sum`` op for a floating-point array."""
+    return b.sum(x, dims_arg(dim, len(x.shape), "sum"), keepdim)
+
+
+def sum_to_array(b, grad, shape):
+    """Array twin of :func:`sum_to`."""
+    shape = tuple(shape)
+    grad_shape = grad.shape
+    if grad_shape == shape:
+        return grad
+    lead = len(grad_shape) - len(shape)
+    inner = tuple(lead + i for i, size in enumerate(shape) if size == 1 and grad_shape[lead + i] != 1)
+    if not inner:
+        return b.sum(grad, tuple(range(lead)), False)
+    summed = b.sum(grad, tuple(range(lead)) + inner, True)
+    return summed if summed.shape == shape else _view_array(b, summed, shape)
+
+
+def sum_backward_array(b, grad, shape, dim, keepdim):
+    """Array twin of :func:`sum_backward`."""
+    shape = tuple(shape)
+    if grad.shape and not keepdim and len(grad.shape) != len(shape):
+        reduced = set(dim) if dim else set(range(len(shape)))
+        grad = _view_array(b, grad, tuple(1 if i in reduced else s for i, s in enumerate(shape)))
+    return b.expand(grad, shape)
+
+
+def mean_backward_array(b, grad, shape, dim, keepdim):
+    """Array twin of :func:`mean_backward`."""
+    count = 1
+    for d in dim if dim else range(len(shape)):
+        count *= shape[d]
+    return b.true_divide(sum_backward_array(b, grad, shape, dim, keepdim), max(count, 1))
+
+
+def matmul_backward_array(b, grad, self, other, which):
+    """Array twin of :func:`matmul_backward`; batched and 1-D operands go through the Tensor helper."""
+    if len(self.shape) == 2 and len(other.shape) == 2:
+        if which == 0:
+            return b.matmul(grad, b.transpose(other, 0, 1))
+        return b.matmul(b.transpose(self, 0, 1), grad)
+    return _through_tensors(matmul_backward, b, grad, self, other, which)

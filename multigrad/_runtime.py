@@ -356,6 +356,16 @@ def fit(grad, meta):
     return grad
 
 
+def fit_array(b, data, meta):
+    """Array twin of :func:`fit`: sum a broadcast gradient array back to its input's shape and dtype."""
+    shape, np_dtype = meta
+    if data.shape != shape:
+        data = _formula_helpers.sum_to_array(b, data, shape)
+    if data.dtype != np_dtype:
+        data = b.cast(data, np_dtype)
+    return data
+
+
 # -- in-place ops ---------------------------------------------------------------
 
 def bump_version(t: Tensor, op: str) -> None:

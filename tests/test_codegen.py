@@ -156,7 +156,11 @@ def test_no_argument_hides_grad_or_result():
     ("grad * alpha * -0.5", "b.mul(b.mul(grad_d, alpha), (-0.5))"),
     ("grad if alpha == 1 else grad * alpha", "(grad_d if alpha == 1 else b.mul(grad_d, alpha))"),
     ("grad * (alpha - 1)", "b.mul(grad_d, (alpha - 1))"),
-    ("sum_to(grad, self_shape)", None),
+    ("sum_to(grad, self_shape)", "sum_to_array(b, grad_d, self_shape)"),
+    ("grad - sum(grad, 1, True)", "b.sub(grad_d, sum_array(b, grad_d, 1, True))"),
+    ("sum_to(grad, other_shape)", None),  # not a saved name
+    ("grad * self_shape", None),  # a shape is only an argument of an array twin
+    ("sum_to(alpha, self_shape)", None),  # a twin's first argument must be an array
     ("grad * (1 - weight)", None),
 ])
 def test_formula_lowering(formula, expected):
@@ -165,5 +169,16 @@ def test_formula_lowering(formula, expected):
 
     registry = load_registry(REGISTRY)
     lerp = registry.by_name()["lerp"]  # has a Tensor|Scalar weight, which may be a number at run time
-    lowered = lower_formula(formula, lerp, registry.by_name(), {"result", "weight"}, {"alpha"})
+    lowered = lower_formula(formula, lerp, registry.by_name(), {"result", "weight"}, {"alpha"},
+                            frozenset({"self_shape"}))
     assert lowered == expected
+
+
+def test_every_array_twin_exists():
+    # The generated nodes call <name>_array for each name the lowering treats as having a twin.
+    import multigrad._formula_helpers as helpers
+    from multigrad_codegen.lowering import ARRAY_TWINS
+
+    missing = sorted(f"{name}_array" for name in ARRAY_TWINS if f"{name}_array" not in helpers.__all__)
+
+    assert missing == [], "add these to multigrad/_formula_helpers.py and its __all__: " + ", ".join(missing)

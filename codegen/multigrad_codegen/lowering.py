@@ -22,21 +22,31 @@ class _Unlowerable(Exception):
     pass
 
 
-def lower_formula(text: str, op: Op, known_ops: dict, tensor_names: set[str], scalar_names: set[str]) -> str | None:
+def lower_formula(text: str, op: Op, known_ops: dict, tensor_names: set[str], scalar_names: set[str],
+                  value_names: frozenset[str] = frozenset()) -> str | None:
     """Return array-level Python source for ``text``, or None when the formula does not lower.
 
     In the returned source, ``grad`` and each name in ``tensor_names`` stand
     for arrays (``<name>_d``), names in ``scalar_names`` for plain saved
-    values (numbers, or numbers standing for a Tensor|Scalar argument), and
-    ``b`` is the backend. Arithmetic between plain values stays Python
-    arithmetic, so no kernel ever gets two numbers, because NumPy would return
-    a float64 array for them and change the gradient's dtype.
+    values (numbers, or numbers standing for a Tensor|Scalar argument), names
+    in ``value_names`` for saved metadata such as ``self_shape``, and ``b`` is
+    the backend. Arithmetic between plain values stays Python arithmetic, so
+    no kernel ever gets two numbers, because NumPy would return a float64
+    array for them and change the gradient's dtype.
     """
+    names = _Names(tensor_names, scalar_names, value_names)
     try:
-        source, _ = _lower(ast.parse(text, mode="eval").body, op, known_ops, tensor_names, scalar_names)
+        source, _ = _lower(ast.parse(text, mode="eval").body, op, known_ops, names)
         return source
     except _Unlowerable:
         return None
+
+
+class _Names:
+    """The saved names a formula may read, by what they stand for in the array path."""
+
+    def __init__(self, tensors: set[str], scalars: set[str], values: frozenset[str]) -> None:
+        self.tensors, self.scalars, self.values = tensors, scalars, values
 
 
 def _is_scalar_test(node: ast.AST, scalar_names: set[str]) -> bool:
@@ -53,27 +63,42 @@ def _is_scalar_test(node: ast.AST, scalar_names: set[str]) -> bool:
 
 _PYTHON_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
-# Kinds of a lowered expression: surely an array, surely a number, or either (a Tensor|Scalar argument).
-ARRAY, NUMBER, EITHER = "array", "number", "either"
+# Kinds of a lowered expression: surely an array, surely a number, either (a Tensor|Scalar argument), or
+# another plain value (a shape, dims, a flag) that only an array twin may take.
+ARRAY, NUMBER, EITHER, VALUE = "array", "number", "either", "value"
+
+#: Formula helpers and ops with an array-level twin ``<name>_array(b, ...)`` in
+#: multigrad/_formula_helpers.py. A call of one lowers to a call of its twin, which takes the
+#: backend, then the same arguments with arrays in place of tensors.
+ARRAY_TWINS = frozenset({
+    "sum", "sum_to", "sum_backward", "mean_backward", "matmul_backward",
+})
 
 
-def _lower(node: ast.AST, op: Op, known_ops: dict, tensor_names: set[str], scalar_names: set[str]) -> tuple[str, str]:
+def _lower(node: ast.AST, op: Op, known_ops: dict, names: _Names) -> tuple[str, str]:
     """Return ``(source, kind)`` for one formula node."""
     def again(child: ast.AST) -> tuple[str, str]:
-        return _lower(child, op, known_ops, tensor_names, scalar_names)
+        source, kind = _lower(child, op, known_ops, names)
+        if kind == VALUE:
+            raise _Unlowerable("a shape or flag outside an array twin's arguments")
+        return source, kind
 
     if isinstance(node, ast.Name):
         if node.id == "grad":
             return "grad_d", ARRAY
-        if node.id in tensor_names:
+        if node.id in names.tensors:
             arg = next((a for a in op.args if a.name == node.id), None)
             return f"{node.id}_d", EITHER if arg is not None and arg.type != "Tensor" else ARRAY
-        if node.id in scalar_names:
+        if node.id in names.scalars:
             return node.id, NUMBER
+        if node.id in names.values:
+            return node.id, VALUE
         raise _Unlowerable(node.id)
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return repr(node.value), NUMBER
-    if isinstance(node, ast.IfExp) and _is_scalar_test(node.test, scalar_names):
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return repr(node.value), NUMBER
+        return repr(node.value), VALUE
+    if isinstance(node, ast.IfExp) and _is_scalar_test(node.test, names.scalars):
         (body, body_kind), (orelse, orelse_kind) = again(node.body), again(node.orelse)
         if body_kind != orelse_kind:
             raise _Unlowerable("branches of different kinds")
@@ -98,6 +123,10 @@ def _lower(node: ast.AST, op: Op, known_ops: dict, tensor_names: set[str], scala
             raise _Unlowerable("comparison without an array")
         return f"b.{_COMPARE_KERNELS[type(node.ops[0])]}({left}, {right})", ARRAY
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        if node.func.id in ARRAY_TWINS:
+            lowered = [_lower(a, op, known_ops, names) for a in node.args]
+            if lowered and lowered[0][1] == ARRAY:
+                return f"{node.func.id}_array(b, {', '.join(source for source, _ in lowered)})", ARRAY
         called = known_ops.get(node.func.id)
         if called is not None and called.kernel is not None and called.dtype_rule in ("promote", "float", "none", "keep"):
             if all(a.is_tensor for a in called.args) and len(node.args) == len(called.args):

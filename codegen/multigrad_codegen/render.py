@@ -277,11 +277,13 @@ def _render_array_path(op: Op, known_ops: dict, tensor_slots: list[str]) -> list
 
     tensors = op.tensor_args
     # Plain saved values: non-tensor arguments, and a Tensor|Scalar argument only where it was a number.
-    scalar_names = {n for n in op.saved if n not in tensor_slots and not n.endswith(("_meta", "_shape", "_dtype", "_ndim", "_device"))}
+    metadata = ("_meta", "_shape", "_dtype", "_ndim", "_device")
+    scalar_names = {n for n in op.saved if n not in tensor_slots and not n.endswith(metadata)}
+    value_names = frozenset(n for n in op.saved if n not in tensor_slots and n.endswith(metadata[1:]))
     lowered = {}
     for arg in tensors:
         if arg.name in op.derivatives:
-            text = lower_formula(op.rewritten[arg.name], op, known_ops, set(tensor_slots), scalar_names)
+            text = lower_formula(op.rewritten[arg.name], op, known_ops, set(tensor_slots), scalar_names, value_names)
             if text is None:
                 return []
             lowered[arg.name] = text
@@ -301,15 +303,21 @@ def _render_array_path(op: Op, known_ops: dict, tensor_slots: list[str]) -> list
         for saved_name in read:
             if saved_name in tensor_slots:
                 lines.append(f"                {saved_name}_d = unpack_data(node.{saved_name}, node)")
-            elif saved_name in scalar_names:
+            elif saved_name in scalar_names or saved_name in value_names:
                 lines.append(f"                {saved_name} = node.{saved_name}")
+        if not op.broadcast:
+            if lowered[arg.name] == "grad_d":
+                lines.append(f"                {var} = grad")  # the gradient passes through unchanged
+            else:
+                lines.append(f"                {var} = wrap({lowered[arg.name]}, b)")
+            continue
+        lines.append(f"                {var}_d = {lowered[arg.name]}")
+        lines.append(f"                if node.{arg.name}_meta is not None:")
+        lines.append(f"                    {var}_d = fit_array(b, {var}_d, node.{arg.name}_meta)")
         if lowered[arg.name] == "grad_d":
-            lines.append(f"                {var} = grad")  # the gradient passes through unchanged
+            lines.append(f"                {var} = grad if {var}_d is grad_d else wrap({var}_d, b)")
         else:
-            lines.append(f"                {var} = wrap({lowered[arg.name]}, b)")
-        if op.broadcast:
-            lines.append(f"                if node.{arg.name}_meta is not None:")
-            lines.append(f"                    {var} = fit({var}, node.{arg.name}_meta)")
+            lines.append(f"                {var} = wrap({var}_d, b)")
     lines.append(f"            return {_tuple(outs)}")
     return lines
 
@@ -331,7 +339,7 @@ def render_nodes(registry: Registry) -> str:
     parts = [HEADER, '"""Node classes, one per differentiable primitive of ops.yaml."""', "",
              "from multigrad._grad_mode import GRAD_STATE",
              "from multigrad._node import Node, SavedTensor  # noqa: F401",
-             "from multigrad._runtime import fit, unpack, unpack_data",
+             "from multigrad._runtime import fit, fit_array, unpack, unpack_data",
              "from multigrad._tensor import _wrap as wrap", ""]
     known = registry.by_name()
     for op in differentiable:

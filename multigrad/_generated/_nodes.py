@@ -5,7 +5,7 @@
 
 from multigrad._grad_mode import GRAD_STATE
 from multigrad._node import Node, SavedTensor  # noqa: F401
-from multigrad._runtime import fit, unpack, unpack_data
+from multigrad._runtime import fit, fit_array, unpack, unpack_data
 from multigrad._tensor import _wrap as wrap
 
 
@@ -24,15 +24,17 @@ class AddBackward0(Node):
             grad_d = grad._data
             grad_self = None
             if next_functions[0][0] is not None:
-                grad_self = grad
+                grad_self_d = grad_d
                 if node.self_meta is not None:
-                    grad_self = fit(grad_self, node.self_meta)
+                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
+                grad_self = grad if grad_self_d is grad_d else wrap(grad_self_d, b)
             grad_other = None
             if next_functions[1][0] is not None:
                 alpha = node.alpha
-                grad_other = wrap((grad_d if alpha == 1 else b.mul(grad_d, alpha)), b)
+                grad_other_d = (grad_d if alpha == 1 else b.mul(grad_d, alpha))
                 if node.other_meta is not None:
-                    grad_other = fit(grad_other, node.other_meta)
+                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
+                grad_other = wrap(grad_other_d, b)
             return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
@@ -63,15 +65,17 @@ class SubBackward0(Node):
             grad_d = grad._data
             grad_self = None
             if next_functions[0][0] is not None:
-                grad_self = grad
+                grad_self_d = grad_d
                 if node.self_meta is not None:
-                    grad_self = fit(grad_self, node.self_meta)
+                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
+                grad_self = grad if grad_self_d is grad_d else wrap(grad_self_d, b)
             grad_other = None
             if next_functions[1][0] is not None:
                 alpha = node.alpha
-                grad_other = wrap((b.neg(grad_d) if alpha == 1 else b.mul(grad_d, (-alpha))), b)
+                grad_other_d = (b.neg(grad_d) if alpha == 1 else b.mul(grad_d, (-alpha)))
                 if node.other_meta is not None:
-                    grad_other = fit(grad_other, node.other_meta)
+                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
+                grad_other = wrap(grad_other_d, b)
             return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
@@ -103,15 +107,17 @@ class MulBackward0(Node):
             grad_self = None
             if next_functions[0][0] is not None:
                 other_d = unpack_data(node.other, node)
-                grad_self = wrap(b.mul(grad_d, other_d), b)
+                grad_self_d = b.mul(grad_d, other_d)
                 if node.self_meta is not None:
-                    grad_self = fit(grad_self, node.self_meta)
+                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
+                grad_self = wrap(grad_self_d, b)
             grad_other = None
             if next_functions[1][0] is not None:
                 self_d = unpack_data(node.self, node)
-                grad_other = wrap(b.mul(grad_d, self_d), b)
+                grad_other_d = b.mul(grad_d, self_d)
                 if node.other_meta is not None:
-                    grad_other = fit(grad_other, node.other_meta)
+                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
+                grad_other = wrap(grad_other_d, b)
             return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
@@ -432,15 +438,17 @@ class WhereBackward0(Node):
             grad_self = None
             if next_functions[1][0] is not None:
                 condition_d = unpack_data(node.condition, node)
-                grad_self = wrap(b.where(condition_d, grad_d, 0.0), b)
+                grad_self_d = b.where(condition_d, grad_d, 0.0)
                 if node.self_meta is not None:
-                    grad_self = fit(grad_self, node.self_meta)
+                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
+                grad_self = wrap(grad_self_d, b)
             grad_other = None
             if next_functions[2][0] is not None:
                 condition_d = unpack_data(node.condition, node)
-                grad_other = wrap(b.where(condition_d, 0.0, grad_d), b)
+                grad_other_d = b.where(condition_d, 0.0, grad_d)
                 if node.other_meta is not None:
-                    grad_other = fit(grad_other, node.other_meta)
+                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
+                grad_other = wrap(grad_other_d, b)
             return (grad_condition, grad_self, grad_other)
         grad_condition = None
         grad_self = None
@@ -467,6 +475,17 @@ class SumBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                dim = node.dim
+                keepdim = node.keepdim
+                self_shape = node.self_shape
+                grad_self = wrap(sum_backward_array(b, grad_d, self_shape, dim, keepdim), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             dim = node.dim
@@ -485,6 +504,17 @@ class MeanBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                dim = node.dim
+                keepdim = node.keepdim
+                self_shape = node.self_shape
+                grad_self = wrap(mean_backward_array(b, grad_d, self_shape, dim, keepdim), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             dim = node.dim
@@ -503,6 +533,21 @@ class MatmulBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                other_d = unpack_data(node.other, node)
+                self_d = unpack_data(node.self, node)
+                grad_self = wrap(matmul_backward_array(b, grad_d, self_d, other_d, 0), b)
+            grad_other = None
+            if next_functions[1][0] is not None:
+                other_d = unpack_data(node.other, node)
+                self_d = unpack_data(node.self, node)
+                grad_other = wrap(matmul_backward_array(b, grad_d, self_d, other_d, 1), b)
+            return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
@@ -590,6 +635,15 @@ class ExpandBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_self = None
+            if next_functions[0][0] is not None:
+                self_shape = node.self_shape
+                grad_self = wrap(sum_to_array(b, grad_d, self_shape), b)
+            return (grad_self,)
         grad_self = None
         if next_functions[0][0] is not None:
             self_shape = node.self_shape
@@ -1171,16 +1225,18 @@ class Atan2Backward0(Node):
             if next_functions[0][0] is not None:
                 other_d = unpack_data(node.other, node)
                 self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.true_divide(b.mul(grad_d, other_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d))), b)
+                grad_self_d = b.true_divide(b.mul(grad_d, other_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d)))
                 if node.self_meta is not None:
-                    grad_self = fit(grad_self, node.self_meta)
+                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
+                grad_self = wrap(grad_self_d, b)
             grad_other = None
             if next_functions[1][0] is not None:
                 other_d = unpack_data(node.other, node)
                 self_d = unpack_data(node.self, node)
-                grad_other = wrap(b.true_divide(b.mul(b.neg(grad_d), self_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d))), b)
+                grad_other_d = b.true_divide(b.mul(b.neg(grad_d), self_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d)))
                 if node.other_meta is not None:
-                    grad_other = fit(grad_other, node.other_meta)
+                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
+                grad_other = wrap(grad_other_d, b)
             return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
@@ -1517,16 +1573,18 @@ class MaximumBackward0(Node):
             if next_functions[0][0] is not None:
                 other_d = unpack_data(node.other, node)
                 self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(self_d, other_d), grad_d, 0.0)), b)
+                grad_self_d = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(self_d, other_d), grad_d, 0.0))
                 if node.self_meta is not None:
-                    grad_self = fit(grad_self, node.self_meta)
+                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
+                grad_self = wrap(grad_self_d, b)
             grad_other = None
             if next_functions[1][0] is not None:
                 other_d = unpack_data(node.other, node)
                 self_d = unpack_data(node.self, node)
-                grad_other = wrap(b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(other_d, self_d), grad_d, 0.0)), b)
+                grad_other_d = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(other_d, self_d), grad_d, 0.0))
                 if node.other_meta is not None:
-                    grad_other = fit(grad_other, node.other_meta)
+                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
+                grad_other = wrap(grad_other_d, b)
             return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
@@ -1562,16 +1620,18 @@ class MinimumBackward0(Node):
             if next_functions[0][0] is not None:
                 other_d = unpack_data(node.other, node)
                 self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(self_d, other_d), grad_d, 0.0)), b)
+                grad_self_d = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(self_d, other_d), grad_d, 0.0))
                 if node.self_meta is not None:
-                    grad_self = fit(grad_self, node.self_meta)
+                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
+                grad_self = wrap(grad_self_d, b)
             grad_other = None
             if next_functions[1][0] is not None:
                 other_d = unpack_data(node.other, node)
                 self_d = unpack_data(node.self, node)
-                grad_other = wrap(b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(other_d, self_d), grad_d, 0.0)), b)
+                grad_other_d = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(other_d, self_d), grad_d, 0.0))
                 if node.other_meta is not None:
-                    grad_other = fit(grad_other, node.other_meta)
+                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
+                grad_other = wrap(grad_other_d, b)
             return (grad_self, grad_other)
         grad_self = None
         if next_functions[0][0] is not None:
@@ -1741,6 +1801,16 @@ class SoftmaxBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_input = None
+            if next_functions[0][0] is not None:
+                dim = node.dim
+                result_d = unpack_data(node.result, node)
+                grad_input = wrap(b.mul(result_d, b.sub(grad_d, sum_array(b, b.mul(grad_d, result_d), dim, True))), b)
+            return (grad_input,)
         grad_input = None
         if next_functions[0][0] is not None:
             dim = node.dim
@@ -1758,6 +1828,16 @@ class LogSoftmaxBackward0(Node):
     def apply(node, grads):
         grad = grads[0]
         next_functions = node.next_functions
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            grad_d = grad._data
+            grad_input = None
+            if next_functions[0][0] is not None:
+                dim = node.dim
+                result_d = unpack_data(node.result, node)
+                grad_input = wrap(b.sub(grad_d, b.mul(b.exp(result_d), sum_array(b, grad_d, dim, True))), b)
+            return (grad_input,)
         grad_input = None
         if next_functions[0][0] is not None:
             dim = node.dim
