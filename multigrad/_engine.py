@@ -148,18 +148,20 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
 
 def _collect_dependencies(roots: Iterable[Node]) -> dict:
     """Count, for each node reachable from the roots, how many edges lead into it."""
-    deps: dict = {}
-    stack = [node for node in roots]
-    seen = set(stack)
+    # A node enters ``deps`` when first reached, so membership doubles as the visited set.
+    deps: dict = dict.fromkeys(roots, 0)
+    stack = list(deps)
     while stack:
         node = stack.pop()
         for next_node, _ in node.next_functions:
             if next_node is None:
                 continue
-            deps[next_node] = deps.get(next_node, 0) + 1
-            if next_node not in seen:
-                seen.add(next_node)
+            count = deps.get(next_node)
+            if count is None:
+                deps[next_node] = 1
                 stack.append(next_node)
+            else:
+                deps[next_node] = count + 1
     return deps
 
 
@@ -236,10 +238,15 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
     previous_mode = GRAD_STATE.enabled
     GRAD_STATE.enabled = create_graph
     try:
-        ready = [(-node._seq, node) for node in root_nodes if deps.get(node, 0) == 0]
+        ready = [(-node._seq, node) for node in root_nodes if deps[node] == 0]
         heapq.heapify(ready)
-        while ready:
-            node = heappop(ready)[1]
+        # The one node that became ready while nothing else was: it runs next without the heap.
+        following = None
+        while following is not None or ready:
+            if following is not None:
+                node, following = following, None
+            else:
+                node = heappop(ready)[1]
             grads = buffers.pop(node)
 
             if targets is not None:
@@ -287,7 +294,13 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                 remaining = deps[next_node] - 1
                 deps[next_node] = remaining
                 if remaining == 0:
-                    heappush(ready, (-next_node._seq, next_node))
+                    if following is None and not ready:
+                        following = next_node
+                    else:
+                        if following is not None:
+                            heappush(ready, (-following._seq, following))
+                            following = None
+                        heappush(ready, (-next_node._seq, next_node))
     finally:
         GRAD_STATE.enabled = previous_mode
     return captured

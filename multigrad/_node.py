@@ -302,6 +302,14 @@ class SavedTensor:
             t._output_nr = self.output_nr
         return t
 
+    def unpack_data(self, node: Node):
+        """Return the saved tensor's backend array, with the checks of :meth:`unpack`."""
+        counter = self.counter
+        if counter is not None and self.unpack_hook is None and counter[0] == self.version:
+            t = self.tensor
+            return self.data if t is None else t._data
+        return self.unpack(node)._data
+
     def _raise_modified(self, node: Node) -> None:
         data = self.data if self.tensor is None else self.tensor._data
         owner = f"output {self.output_nr} of {node.name()}" if self.tensor is None else (

@@ -340,7 +340,7 @@ def unpack(saved, node):
 def unpack_data(saved, node):
     """Return a saved tensor's backend array (version-checked), or a saved Python scalar as it is."""
     if saved.__class__ is SavedTensor:
-        return saved.unpack(node)._data
+        return saved.unpack_data(node)
     return saved
 
 
