@@ -43,7 +43,11 @@ def user_site(node=None):
     a site keeps no local variables alive. In anomaly mode the whole forward
     traceback of ``node`` is recorded too.
     """
-    frame = _getframe(1)
+    # Every caller is multigrad's own code, so the walk starts at the caller's caller.
+    try:
+        frame = _getframe(2)
+    except ValueError:
+        return None
     while frame is not None:
         code = frame.f_code
         internal = _internal_codes.get(code)
@@ -238,16 +242,25 @@ def describe_tensor(data_shape, dtype_np) -> str:
 class _SavedTensorHooks(threading.local):
     """The stack of (pack, unpack) hooks of this thread."""
 
+    #: How many pushes are active in all threads together: saving reads the thread's stack only when
+    #: some thread has hooks, because reading a thread-local attribute costs more than a class attribute.
+    active = 0
+
     def __init__(self) -> None:
         self.stack: list = []
 
     def push(self, pack, unpack) -> None:
         self.stack.append((pack, unpack))
+        with _ACTIVE_LOCK:
+            _SavedTensorHooks.active += 1
 
     def pop(self) -> None:
         self.stack.pop()
+        with _ACTIVE_LOCK:
+            _SavedTensorHooks.active -= 1
 
 
+_ACTIVE_LOCK = threading.Lock()
 SAVED_TENSOR_HOOKS = _SavedTensorHooks()
 
 
@@ -264,7 +277,7 @@ class SavedTensor:
     def __init__(self, t, is_output: bool = False) -> None:
         self.version = t._version_counter[0]
         self.unpack_hook = None
-        if SAVED_TENSOR_HOOKS.stack:
+        if _SavedTensorHooks.active and SAVED_TENSOR_HOOKS.stack:
             pack, self.unpack_hook = SAVED_TENSOR_HOOKS.stack[-1]
             self.tensor = None
             self.data = pack(t)

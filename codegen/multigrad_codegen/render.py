@@ -79,7 +79,9 @@ def _normalize_line(op: Op, arg: Arg, first_tensor: str | None) -> str | None:
     if t == "bool":
         return f"check_bool({n}, {op.name!r}, {n!r})"
     if t in ("Scalar", "Scalar?"):
-        return f"{n} = scalar_arg({n}, {op.name!r}, {n!r})"
+        # Plain ints and floats need no conversion; the call handles the rest.
+        return (f"{n} = {n} if {n}.__class__ is int or {n}.__class__ is float else "
+                f"scalar_arg({n}, {op.name!r}, {n!r})")
     if t == "int":
         return f"check_int({n}, {op.name!r}, {n!r})"
     return None
@@ -158,7 +160,11 @@ def render_primitive(op: Op) -> str:
 
     if op.derivatives:
         lines.append(f"    if GRAD_STATE.enabled and ({_requires_expr(op)}):")
-        body = [f"node = {op.node_name}()", "node._seq = next(sequence)", "node._site = user_site(node)",
+        # The call site names where a saved tensor was saved, in the error for an in-place change of
+        # it; a node that saves no tensor records one only for anomaly mode's forward traceback.
+        saves_tensor = any(_saved_value(op, name).startswith(("SavedTensor(", "save_maybe(")) for name in op.saved)
+        site = ["node._site = user_site(node)"] if saves_tensor else ["if ANOMALY.enabled:", "    user_site(node)"]
+        body = [f"node = {op.node_name}()", "node._seq = next(sequence)", *site,
                 f"node.next_functions = next_functions = {_tuple([_edge_call(a) for a in tensors])}",
                 "out._grad_fn = node", "out._requires_grad = True"]
         index = {a.name: i for i, a in enumerate(tensors)}
@@ -376,7 +382,7 @@ def render_ops(registry: Registry) -> str:
              "from multigrad import _composites",
              *[f"import multigrad.{m} as {_module_alias(m)}" for m in modules],
              "from multigrad._grad_mode import GRAD_STATE",
-             "from multigrad._node import SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe",
+             "from multigrad._node import ANOMALY, SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe",
              "from multigrad._runtime import *  # noqa: F401,F403",
              "from multigrad._tensor import Tensor, _wrap as wrap",
              ]

@@ -16,7 +16,7 @@ import multigrad._reduction_ops as _py_reduction_ops
 import multigrad._shape_ops as _py_shape_ops
 import multigrad._sort_ops as _py_sort_ops
 from multigrad._grad_mode import GRAD_STATE
-from multigrad._node import SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe
+from multigrad._node import ANOMALY, SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe
 from multigrad._runtime import *  # noqa: F401,F403
 from multigrad._tensor import Tensor, _wrap as wrap
 from multigrad._generated._nodes import (
@@ -121,13 +121,14 @@ from multigrad._generated._nodes import (
 
 def add(self, other, *, alpha=1):
     """Return self + alpha * other, elementwise with broadcasting."""
-    alpha = scalar_arg(alpha, 'add', 'alpha')
+    alpha = alpha if alpha.__class__ is int or alpha.__class__ is float else scalar_arg(alpha, 'add', 'alpha')
     backend, self_data, other_data = prepare2('add', 'promote', self, other, True)
     out = wrap(backend.add(self_data, other_data, alpha), backend)
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = AddBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
@@ -147,7 +148,7 @@ def add_(self, other, *, alpha=1):
 
 def sub(self, other, *, alpha=1):
     """Return self - alpha * other, elementwise with broadcasting."""
-    alpha = scalar_arg(alpha, 'sub', 'alpha')
+    alpha = alpha if alpha.__class__ is int or alpha.__class__ is float else scalar_arg(alpha, 'sub', 'alpha')
     backend, self_data, other_data = prepare2('sub', 'promote', self, other, True)
     if is_bool_data(self_data) or is_bool_data(other_data):
         raise RuntimeError('Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.')
@@ -155,7 +156,8 @@ def sub(self, other, *, alpha=1):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = SubBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
@@ -243,7 +245,8 @@ def div_rounding(self, other, rounding_mode):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = DivBackward1()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
         out._grad_fn = node
         out._requires_grad = True
@@ -261,7 +264,8 @@ def neg(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = NegBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -403,7 +407,8 @@ def sign(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SignBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -623,7 +628,8 @@ def sum(self, dim=None, keepdim=False, *, dtype=None):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SumBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -649,7 +655,8 @@ def _mean(self, dim=None, keepdim=False):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = MeanBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -698,7 +705,8 @@ def _view(self, shape):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ViewBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -714,7 +722,8 @@ def _unsafe_view(self, shape):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = UnsafeViewBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -742,7 +751,8 @@ def transpose(self, dim0, dim1):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TransposeBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -772,7 +782,8 @@ def _permute(self, dims):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = PermuteBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -795,7 +806,8 @@ def _expand(self, size):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ExpandBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -811,7 +823,8 @@ def _index_view(self, indices):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SliceBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -828,7 +841,8 @@ def _index_gather(self, indices):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = IndexBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -845,7 +859,8 @@ def _index_put(self, indices, values):
     if GRAD_STATE.enabled and (self._requires_grad or (isinstance(values, Tensor) and values._requires_grad)):
         node = IndexPutBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_maybe(values))
         out._grad_fn = node
         out._requires_grad = True
@@ -871,7 +886,8 @@ def _index_backward(grad_output, shape, indices):
     if GRAD_STATE.enabled and (grad_output._requires_grad):
         node = IndexBackwardBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(grad_output),)
         out._grad_fn = node
         out._requires_grad = True
@@ -887,7 +903,8 @@ def clone(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CloneBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -906,7 +923,8 @@ def copy(self, src):
     if GRAD_STATE.enabled and (self._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
         node = CopyBackwards()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_maybe(src))
         out._grad_fn = node
         out._requires_grad = True
@@ -924,13 +942,14 @@ def copy_(self, src):
 
 def fill(self, value):
     """Return a tensor shaped like self filled with value; fill_ fills self in place."""
-    value = scalar_arg(value, 'fill', 'value')
+    value = value if value.__class__ is int or value.__class__ is float else scalar_arg(value, 'fill', 'value')
     backend, self_data = prepare1('fill', 'none', self, None)
     out = wrap(backend.fill(self_data, value), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FillBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1384,7 +1403,7 @@ def atan2_(self, other):
 
 def leaky_relu(self, negative_slope=0.01):
     """Return self where self > 0 and self * negative_slope elsewhere."""
-    negative_slope = scalar_arg(negative_slope, 'leaky_relu', 'negative_slope')
+    negative_slope = negative_slope if negative_slope.__class__ is int or negative_slope.__class__ is float else scalar_arg(negative_slope, 'leaky_relu', 'negative_slope')
     backend, self_data = prepare1('leaky_relu', 'promote', self, None)
     out = wrap(backend.leaky_relu(self_data, negative_slope), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
@@ -1410,7 +1429,7 @@ def leaky_relu_(self, negative_slope=0.01):
 
 def elu(self, alpha=1.0):
     """Return self where self > 0 and alpha * (exp(self) - 1) elsewhere."""
-    alpha = scalar_arg(alpha, 'elu', 'alpha')
+    alpha = alpha if alpha.__class__ is int or alpha.__class__ is float else scalar_arg(alpha, 'elu', 'alpha')
     backend, self_data = prepare1('elu', 'promote', self, None)
     out = wrap(backend.elu(self_data, alpha), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
@@ -1488,8 +1507,8 @@ def softplus(self, beta=1, threshold=20):
 
     Where beta * self > threshold the result is self itself.
     """
-    beta = scalar_arg(beta, 'softplus', 'beta')
-    threshold = scalar_arg(threshold, 'softplus', 'threshold')
+    beta = beta if beta.__class__ is int or beta.__class__ is float else scalar_arg(beta, 'softplus', 'beta')
+    threshold = threshold if threshold.__class__ is int or threshold.__class__ is float else scalar_arg(threshold, 'softplus', 'threshold')
     backend, self_data = prepare1('softplus', 'promote', self, None)
     out = wrap(backend.softplus(self_data, beta, threshold), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
@@ -1515,7 +1534,8 @@ def floor(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FloorBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1536,7 +1556,8 @@ def ceil(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CeilBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1557,7 +1578,8 @@ def trunc(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TruncBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1579,7 +1601,8 @@ def round(self, *, decimals=0):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = RoundBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1600,7 +1623,8 @@ def frac(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FracBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1667,8 +1691,8 @@ def clamp_max_(self, max):
 
 def _clamp_scalar(self, min, max):
     """Return self limited to the number bounds min and max (either may be None)."""
-    min = scalar_arg(min, '_clamp_scalar', 'min')
-    max = scalar_arg(max, '_clamp_scalar', 'max')
+    min = min if min.__class__ is int or min.__class__ is float else scalar_arg(min, '_clamp_scalar', 'min')
+    max = max if max.__class__ is int or max.__class__ is float else scalar_arg(max, '_clamp_scalar', 'max')
     backend, self_data = prepare1('_clamp_scalar', 'promote', self, None)
     out = wrap(backend.clamp(self_data, min, max), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
@@ -2135,7 +2159,7 @@ def norm(self, p='fro', dim=None, keepdim=False, *, dtype=None):
 
 def _norm(self, p, dim, keepdim):
     """Return the p-norm over dim of a floating-point tensor that norm has checked."""
-    p = scalar_arg(p, '_norm', 'p')
+    p = p if p.__class__ is int or p.__class__ is float else scalar_arg(p, '_norm', 'p')
     dim = dims_arg(dim, self._data.ndim, '_norm')
     check_bool(keepdim, '_norm', 'keepdim')
     backend, self_data = prepare1('_norm', 'keep', self, None)
@@ -2169,7 +2193,8 @@ def cumsum(self, dim, *, dtype=None):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CumsumBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2467,13 +2492,14 @@ def pad(input, pad, mode='constant', value=None):
 def constant_pad_nd(input, pad, value=0):
     """Return input padded with value as pad lists (before, after) pairs from the last dim backwards; negative pads crop."""
     pad = int_list_arg(pad, 'constant_pad_nd', 'pad')
-    value = scalar_arg(value, 'constant_pad_nd', 'value')
+    value = value if value.__class__ is int or value.__class__ is float else scalar_arg(value, 'constant_pad_nd', 'value')
     backend, input_data = prepare1('constant_pad_nd', 'none', input, None)
     out = wrap(backend.constant_pad_nd(input_data, pad, value), backend)
     if GRAD_STATE.enabled and (input._requires_grad):
         node = ConstantPadNdBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(input),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2755,7 +2781,8 @@ def _flip(self, dim):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FlipBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2778,7 +2805,8 @@ def _roll(self, shifts, dims):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = RollBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2902,7 +2930,7 @@ def _scatter(self, dim, index, src):
 def _scatter_value(self, dim, index, value):
     """Return scatter(self, dim, index, value=value) for arguments that scatter has checked."""
     dim = dim_arg(dim, self._data.ndim, '_scatter_value')
-    value = scalar_arg(value, '_scatter_value', 'value')
+    value = value if value.__class__ is int or value.__class__ is float else scalar_arg(value, '_scatter_value', 'value')
     backend, self_data, index_data = prepare2('_scatter_value', 'none', self, index, False)
     out = wrap(backend.scatter(self_data, dim, index_data, value), backend)
     if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad):
@@ -3040,7 +3068,8 @@ def _diagonal(self, offset, dim1, dim2):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = DiagonalBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -3065,7 +3094,8 @@ def _diagonal_backward(grad_output, shape, offset, axis1, axis2):
     if GRAD_STATE.enabled and (grad_output._requires_grad):
         node = DiagonalBackwardBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(grad_output),)
         out._grad_fn = node
         out._requires_grad = True
@@ -3086,7 +3116,8 @@ def tril(self, diagonal=0):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TrilBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -3110,7 +3141,8 @@ def triu(self, diagonal=0):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TriuBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
+        if ANOMALY.enabled:
+            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
