@@ -237,6 +237,9 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
     hook_states = HOOK_STATES.data  # the plain dict behind the weak mapping: cheap to test for emptiness
     previous_mode = GRAD_STATE.enabled
     GRAD_STATE.enabled = create_graph
+    anomaly = ANOMALY.enabled  # read once: switching anomaly mode inside a hook applies from the next backward
+    # Nodes with apply_arrays may take the array path: nothing is recorded, no gradient is captured.
+    plain = not create_graph and targets is None and not anomaly
     try:
         ready = [(-node._seq, node) for node in root_nodes if deps[node] == 0]
         heapq.heapify(ready)
@@ -249,34 +252,25 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                 node = heappop(ready)[1]
             grads = buffers.pop(node)
 
-            if targets is not None:
-                if node.__class__ is AccumulateGrad:
-                    # A leaf's hooks run before its gradient is captured or accumulated, as in PyTorch.
-                    g = grads[0]
-                    if g is not None:
-                        g = run_leaf_hooks(node.variable, g)
-                    for i in capture_at.get((node, 0), ()):
-                        captured[i] = g
-                    if accumulate and g is not None:
-                        accumulate_into_leaf(node.variable, g, hooks_done=True)
-                    continue
-                grads = _run_tensor_pre_hooks(node, grads)
-                for output_nr, g in enumerate(grads):
-                    for i in capture_at.get((node, output_nr), ()):
-                        captured[i] = g
-                if not accumulate and isinstance(node, AccumulateGrad):
-                    continue
-                if node.next_functions and not any(n in needed for n, _ in node.next_functions):
-                    continue
-
-            if ANOMALY.enabled:
-                outputs = _apply_in_anomaly_mode(node, grads, hooks_done=targets is not None)
-            elif hook_states and node in HOOK_STATES:
-                outputs = _apply_hooked_node(node, grads, hooks_done=targets is not None)
-            elif len(grads) == 1:
-                outputs = node.apply(grads) if grads[0] is not None else (None,) * len(node.next_functions)
+            if plain and node.apply_arrays is not None and not (hook_states and node in HOOK_STATES):
+                # The array path: gradients stay (array, backend) pairs between such nodes.
+                g = grads[0]
+                if g is None:
+                    outputs = (None,) * len(node.next_functions)
+                    array_backend = None
+                else:
+                    if g.__class__ is tuple:
+                        data, array_backend = g
+                    else:
+                        data, array_backend = g._data, g._backend
+                    outputs = node.apply_arrays(array_backend, data)
             else:
-                outputs = _apply_multi_output(node, grads)
+                array_backend = None
+                grads = [_as_tensor(g) for g in grads]
+                outputs = _apply_node(node, grads, targets, capture_at, captured, accumulate, needed, anomaly,
+                                      hook_states)
+                if outputs is None:
+                    continue
             if not retain_graph and node._saved_names:
                 node._release()
 
@@ -289,8 +283,10 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                 if buffer is None:
                     buffer = buffers[next_node] = [None] * next_node.num_outputs
                 if g is not None:
+                    if array_backend is not None:
+                        g = (g, array_backend)
                     previous = buffer[input_nr]
-                    buffer[input_nr] = g if previous is None else previous + g
+                    buffer[input_nr] = g if previous is None else _add_grads(previous, g)
                 remaining = deps[next_node] - 1
                 deps[next_node] = remaining
                 if remaining == 0:
@@ -304,6 +300,55 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
     finally:
         GRAD_STATE.enabled = previous_mode
     return captured
+
+
+def _as_tensor(g):
+    """Return a buffered gradient as a Tensor: an (array, backend) pair from the array path is wrapped."""
+    return _wrap(g[0], g[1]) if g.__class__ is tuple else g
+
+
+def _add_grads(previous, g):
+    """Sum two gradients for the same node output, as arrays when both are (array, backend) pairs."""
+    if previous.__class__ is tuple and g.__class__ is tuple:
+        backend = previous[1]
+        return (backend.add(previous[0], g[0]), backend)
+    return _as_tensor(previous) + _as_tensor(g)
+
+
+def _apply_node(node: Node, grads: list, targets, capture_at: dict, captured, accumulate: bool, needed,
+                anomaly: bool, hook_states) -> tuple | None:
+    """Run one node on Tensor gradients, with captures, hooks and anomaly checks.
+
+    Returns the gradients for the node's next_functions, or None when its
+    edges need no visit (a leaf under ``targets``, or no needed node beyond).
+    """
+    if targets is not None:
+        if node.__class__ is AccumulateGrad:
+            # A leaf's hooks run before its gradient is captured or accumulated, as in PyTorch.
+            g = grads[0]
+            if g is not None:
+                g = run_leaf_hooks(node.variable, g)
+            for i in capture_at.get((node, 0), ()):
+                captured[i] = g
+            if accumulate and g is not None:
+                accumulate_into_leaf(node.variable, g, hooks_done=True)
+            return None
+        grads = _run_tensor_pre_hooks(node, grads)
+        for output_nr, g in enumerate(grads):
+            for i in capture_at.get((node, output_nr), ()):
+                captured[i] = g
+        if not accumulate and isinstance(node, AccumulateGrad):
+            return None
+        if node.next_functions and not any(n in needed for n, _ in node.next_functions):
+            return None
+
+    if anomaly:
+        return _apply_in_anomaly_mode(node, grads, hooks_done=targets is not None)
+    if hook_states and node in HOOK_STATES:
+        return _apply_hooked_node(node, grads, hooks_done=targets is not None)
+    if len(grads) == 1:
+        return node.apply(grads) if grads[0] is not None else (None,) * len(node.next_functions)
+    return _apply_multi_output(node, grads)
 
 
 def _apply_multi_output(node: Node, grads: list) -> tuple:

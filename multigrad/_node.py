@@ -147,12 +147,17 @@ class Node:
     #: Names of the slots that hold SavedTensors, released after backward.
     _saved_names: tuple = ()
 
+    #: ``apply_arrays(b, grad_data)``: the backward on backend arrays, for when nothing is recorded.
+    #: Generated nodes whose formulas all lower to kernels define it; it returns one array (or None)
+    #: per input, like ``apply`` does tensors.
+    apply_arrays = None
+
     def _release(self) -> None:
         """Free the tensors the node saved for backward; unpacking them later raises."""
         for name in self._saved_names:
             saved = getattr(self, name, None)
             if saved.__class__ is SavedTensor:
-                saved.release()
+                saved.tensor = saved.data = saved.counter = None  # as SavedTensor.release, without the call
 
     # -- hooks -------------------------------------------------------------
 

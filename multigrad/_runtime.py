@@ -12,7 +12,7 @@ import weakref
 from . import _dtype
 from ._grad_mode import GRAD_STATE
 from ._node import HOOK_STATES, Node, SavedTensor, _sequence, describe_site, edge, user_site
-from ._tensor import Tensor, _wrap_dim
+from ._tensor import Tensor, _wrap, _wrap_dim
 from ._views import make_view, multi_output_view_error, rebase_view
 
 # Imported at the end of the module: the formula helpers import the generated ops, which import this module.
@@ -191,8 +191,6 @@ def _reconcile_devices(op: str, arg: Tensor, backend, first_tensor: Tensor, valu
 
 
 def _move(t: Tensor, backend) -> Tensor:
-    from ._tensor import _wrap
-
     return _wrap(backend.from_numpy(t._backend.to_numpy(t._data)), backend)
 
 
@@ -366,6 +364,11 @@ def fit_array(b, data, meta):
     return data
 
 
+def wrap_arrays(arrays: tuple, backend) -> tuple:
+    """Wrap each gradient array from a node's ``apply_arrays`` as a Tensor, keeping None."""
+    return tuple(None if a is None else _wrap(a, backend) for a in arrays)
+
+
 # -- in-place ops ---------------------------------------------------------------
 
 def bump_version(t: Tensor, op: str) -> None:
@@ -490,8 +493,6 @@ def _snapshot_saved_self(node, self: Tensor) -> None:
     for name in node._saved_names:
         saved = getattr(node, name, None)
         if saved.__class__ is SavedTensor and saved.tensor is self:
-            from ._tensor import _wrap
-
             old = _wrap(self._backend.clone(self._data), self._backend)
             old._requires_grad = self._requires_grad
             old._grad_fn = self._grad_fn

@@ -102,6 +102,37 @@ def test_diamond_graph_sums_gradients():
     assert a.grad.tolist() == [3 * (2 * 6 + 1)]
 
 
+def test_gradients_from_array_and_tensor_nodes_sum():
+    # MulBackward0 runs on arrays; a custom Function's node runs on Tensors. Both feed b's node.
+    class Triple(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 3
+
+    a = leaf([2.0, -1.0])
+    b = a * 2
+    y = b * 5 + Triple.apply(b) + b * b
+    y.sum().backward()
+    # dy/db = 5 + 3 + 2b, times db/da = 2.
+    assert a.grad.tolist() == [2 * (8 + 2 * 4.0), 2 * (8 + 2 * -2.0)]
+
+
+def test_hook_and_retain_grad_inside_an_array_path_chain():
+    a = leaf([1.0, 2.0])
+    b = a * 3
+    c = b.exp()
+    d = c * 2
+    c.retain_grad()
+    b.register_hook(lambda g: g * 10)
+    d.sum().backward()
+    np.testing.assert_allclose(c.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_allclose(a.grad.numpy(), 10 * 3 * 2 * np.exp([3.0, 6.0]), rtol=1e-6)
+
+
 def test_broadcast_gradient_summed_back():
     a = leaf(np.ones((2, 3)))
     b = leaf([1.0, 2.0, 3.0])

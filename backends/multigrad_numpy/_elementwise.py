@@ -6,21 +6,26 @@ import math
 
 import numpy as np
 
-from ._util import _array, ndarray  # noqa: F401
+from ._util import _array, _asarray, ndarray
 
 
 class ElementwiseKernels:
     """Mixin of NumpyBackend."""
 
 
+    # The hottest kernels test for a 0-d result inline instead of calling _array.
+
     def add(self, x, y, alpha=1):
-        return _array(np.add(x, y if alpha == 1 else np.multiply(y, alpha)))
+        out = np.add(x, y if alpha == 1 else np.multiply(y, alpha))
+        return out if out.__class__ is ndarray else _asarray(out)
 
     def sub(self, x, y, alpha=1):
-        return _array(np.subtract(x, y if alpha == 1 else np.multiply(y, alpha)))
+        out = np.subtract(x, y if alpha == 1 else np.multiply(y, alpha))
+        return out if out.__class__ is ndarray else _asarray(out)
 
     def mul(self, x, y):
-        return _array(np.multiply(x, y))
+        out = np.multiply(x, y)
+        return out if out.__class__ is ndarray else _asarray(out)
 
     def true_divide(self, x, y):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -47,7 +52,8 @@ class ElementwiseKernels:
         return _array(np.negative(x))
 
     def exp(self, x):
-        return _array(np.exp(x))
+        out = np.exp(x)
+        return out if out.__class__ is ndarray else _asarray(out)
 
     def log(self, x):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -72,7 +78,8 @@ class ElementwiseKernels:
         return _array(np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False))
 
     def tanh(self, x):
-        return _array(np.tanh(x))
+        out = np.tanh(x)
+        return out if out.__class__ is ndarray else _asarray(out)
 
     def eq(self, x, y):
         return _array(np.equal(x, y))

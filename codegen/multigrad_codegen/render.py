@@ -247,11 +247,17 @@ def render_node(op: Op, known_ops: dict) -> str:
     lines.append(f"    _saved_names = {tuple(tensor_slots)!r}")
     lines.append("")
 
-    # apply: the array path first (when it applies), then the formulas as multigrad ops.
+    # apply_arrays (when every formula lowers), then apply: the formulas as multigrad ops.
+    array_path = _render_array_path(op, known_ops, tensor_slots)
+    lines += array_path
     lines.append("    def apply(node, grads):")
     lines.append("        grad = grads[0]")
+    if array_path:
+        lines.append("        if not GRAD_STATE.enabled:")
+        lines.append("            # Nothing is recorded: run the formulas as kernels on arrays.")
+        lines.append("            b = grad._backend")
+        lines.append("            return wrap_arrays(node.apply_arrays(b, grad._data), b)")
     lines.append("        next_functions = node.next_functions")
-    lines += _render_array_path(op, known_ops, tensor_slots)
 
     outs = []
     for i, arg in enumerate(tensors):
@@ -278,7 +284,7 @@ def render_node(op: Op, known_ops: dict) -> str:
 
 
 def _render_array_path(op: Op, known_ops: dict, tensor_slots: list[str]) -> list[str]:
-    """Return the lines of the kernel-level path that runs when backward records nothing, or []."""
+    """Return the lines of ``apply_arrays``, the kernel-level backward for when nothing is recorded, or []."""
     from .lowering import lower_formula
 
     tensors = op.tensor_args
@@ -293,38 +299,28 @@ def _render_array_path(op: Op, known_ops: dict, tensor_slots: list[str]) -> list
             if text is None:
                 return []
             lowered[arg.name] = text
-    lines = ["        if not GRAD_STATE.enabled:",
-             "            # Nothing is recorded: run the formulas as kernels on arrays.",
-             "            b = grad._backend",
-             "            grad_d = grad._data"]
+    lines = ["    def apply_arrays(node, b, grad_d):",
+             "        next_functions = node.next_functions"]
     outs = []
     for i, arg in enumerate(tensors):
         var = f"grad_{arg.name}"
         outs.append(var)
-        lines.append(f"            {var} = None")
+        lines.append(f"        {var} = None")
         if arg.name not in lowered:
             continue
-        lines.append(f"            if next_functions[{i}][0] is not None:")
+        lines.append(f"        if next_functions[{i}][0] is not None:")
         read = sorted(n for n, readers in op.saved.items() if arg.name in readers)
         for saved_name in read:
             if saved_name in tensor_slots:
-                lines.append(f"                {saved_name}_d = unpack_data(node.{saved_name}, node)")
+                lines.append(f"            {saved_name}_d = unpack_data(node.{saved_name}, node)")
             elif saved_name in scalar_names or saved_name in value_names:
-                lines.append(f"                {saved_name} = node.{saved_name}")
-        if not op.broadcast:
-            if lowered[arg.name] == "grad_d":
-                lines.append(f"                {var} = grad")  # the gradient passes through unchanged
-            else:
-                lines.append(f"                {var} = wrap({lowered[arg.name]}, b)")
-            continue
-        lines.append(f"                {var}_d = {lowered[arg.name]}")
-        lines.append(f"                if node.{arg.name}_meta is not None:")
-        lines.append(f"                    {var}_d = fit_array(b, {var}_d, node.{arg.name}_meta)")
-        if lowered[arg.name] == "grad_d":
-            lines.append(f"                {var} = grad if {var}_d is grad_d else wrap({var}_d, b)")
-        else:
-            lines.append(f"                {var} = wrap({var}_d, b)")
-    lines.append(f"            return {_tuple(outs)}")
+                lines.append(f"            {saved_name} = node.{saved_name}")
+        lines.append(f"            {var} = {lowered[arg.name]}")
+        if op.broadcast:
+            lines.append(f"            if node.{arg.name}_meta is not None:")
+            lines.append(f"                {var} = fit_array(b, {var}, node.{arg.name}_meta)")
+    lines.append(f"        return {_tuple(outs)}")
+    lines.append("")
     return lines
 
 
@@ -345,7 +341,7 @@ def render_nodes(registry: Registry) -> str:
     parts = [HEADER, '"""Node classes, one per differentiable primitive of ops.yaml."""', "",
              "from multigrad._grad_mode import GRAD_STATE",
              "from multigrad._node import Node, SavedTensor  # noqa: F401",
-             "from multigrad._runtime import fit, fit_array, unpack, unpack_data",
+             "from multigrad._runtime import fit, fit_array, unpack, unpack_data, wrap_arrays",
              "from multigrad._tensor import _wrap as wrap", ""]
     known = registry.by_name()
     for op in differentiable:

@@ -5,7 +5,7 @@
 
 from multigrad._grad_mode import GRAD_STATE
 from multigrad._node import Node, SavedTensor  # noqa: F401
-from multigrad._runtime import fit, fit_array, unpack, unpack_data
+from multigrad._runtime import fit, fit_array, unpack, unpack_data, wrap_arrays
 from multigrad._tensor import _wrap as wrap
 
 
@@ -15,27 +15,28 @@ class AddBackward0(Node):
     __slots__ = ('alpha', 'other_meta', 'self_meta')
     _saved_names = ()
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = grad_d
+            if node.self_meta is not None:
+                grad_self = fit_array(b, grad_self, node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            alpha = node.alpha
+            grad_other = (grad_d if alpha == 1 else b.mul(grad_d, alpha))
+            if node.other_meta is not None:
+                grad_other = fit_array(b, grad_other, node.other_meta)
+        return (grad_self, grad_other)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                grad_self_d = grad_d
-                if node.self_meta is not None:
-                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
-                grad_self = grad if grad_self_d is grad_d else wrap(grad_self_d, b)
-            grad_other = None
-            if next_functions[1][0] is not None:
-                alpha = node.alpha
-                grad_other_d = (grad_d if alpha == 1 else b.mul(grad_d, alpha))
-                if node.other_meta is not None:
-                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
-                grad_other = wrap(grad_other_d, b)
-            return (grad_self, grad_other)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             grad_self = grad
@@ -56,27 +57,28 @@ class SubBackward0(Node):
     __slots__ = ('alpha', 'other_meta', 'self_meta')
     _saved_names = ()
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = grad_d
+            if node.self_meta is not None:
+                grad_self = fit_array(b, grad_self, node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            alpha = node.alpha
+            grad_other = (b.neg(grad_d) if alpha == 1 else b.mul(grad_d, (-alpha)))
+            if node.other_meta is not None:
+                grad_other = fit_array(b, grad_other, node.other_meta)
+        return (grad_self, grad_other)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                grad_self_d = grad_d
-                if node.self_meta is not None:
-                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
-                grad_self = grad if grad_self_d is grad_d else wrap(grad_self_d, b)
-            grad_other = None
-            if next_functions[1][0] is not None:
-                alpha = node.alpha
-                grad_other_d = (b.neg(grad_d) if alpha == 1 else b.mul(grad_d, (-alpha)))
-                if node.other_meta is not None:
-                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
-                grad_other = wrap(grad_other_d, b)
-            return (grad_self, grad_other)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             grad_self = grad
@@ -97,28 +99,29 @@ class MulBackward0(Node):
     __slots__ = ('other', 'other_meta', 'self', 'self_meta')
     _saved_names = ('other', 'self')
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            other_d = unpack_data(node.other, node)
+            grad_self = b.mul(grad_d, other_d)
+            if node.self_meta is not None:
+                grad_self = fit_array(b, grad_self, node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_other = b.mul(grad_d, self_d)
+            if node.other_meta is not None:
+                grad_other = fit_array(b, grad_other, node.other_meta)
+        return (grad_self, grad_other)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                other_d = unpack_data(node.other, node)
-                grad_self_d = b.mul(grad_d, other_d)
-                if node.self_meta is not None:
-                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
-                grad_self = wrap(grad_self_d, b)
-            grad_other = None
-            if next_functions[1][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_other_d = b.mul(grad_d, self_d)
-                if node.other_meta is not None:
-                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
-                grad_other = wrap(grad_other_d, b)
-            return (grad_self, grad_other)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
@@ -187,17 +190,20 @@ class NegBackward0(Node):
     __slots__ = ()
     _saved_names = ()
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = b.neg(grad_d)
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                grad_self = wrap(b.neg(grad_d), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             grad_self = -grad
@@ -237,18 +243,21 @@ class ExpBackward0(Node):
     __slots__ = ('result',)
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result_d = unpack_data(node.result, node)
+            grad_self = b.mul(grad_d, result_d)
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                result_d = unpack_data(node.result, node)
-                grad_self = wrap(b.mul(grad_d, result_d), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -262,18 +271,21 @@ class LogBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.true_divide(grad_d, self_d)
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.true_divide(grad_d, self_d), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -287,18 +299,21 @@ class SqrtBackward0(Node):
     __slots__ = ('result',)
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result_d = unpack_data(node.result, node)
+            grad_self = b.true_divide(grad_d, b.mul(2, result_d))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                result_d = unpack_data(node.result, node)
-                grad_self = wrap(b.true_divide(grad_d, b.mul(2, result_d)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -312,18 +327,21 @@ class AbsBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.mul(grad_d, b.sign(self_d))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.mul(grad_d, b.sign(self_d)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -352,18 +370,21 @@ class ReluBackward0(Node):
     __slots__ = ('result',)
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result_d = unpack_data(node.result, node)
+            grad_self = b.mul(grad_d, b.gt(result_d, 0))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                result_d = unpack_data(node.result, node)
-                grad_self = wrap(b.mul(grad_d, b.gt(result_d, 0)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -377,18 +398,21 @@ class SigmoidBackward0(Node):
     __slots__ = ('result',)
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result_d = unpack_data(node.result, node)
+            grad_self = b.mul(b.mul(grad_d, result_d), b.sub(1, result_d))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                result_d = unpack_data(node.result, node)
-                grad_self = wrap(b.mul(b.mul(grad_d, result_d), b.sub(1, result_d)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -402,18 +426,21 @@ class TanhBackward0(Node):
     __slots__ = ('result',)
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result_d = unpack_data(node.result, node)
+            grad_self = b.mul(grad_d, b.sub(1, b.mul(result_d, result_d)))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                result_d = unpack_data(node.result, node)
-                grad_self = wrap(b.mul(grad_d, b.sub(1, b.mul(result_d, result_d))), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -427,29 +454,30 @@ class WhereBackward0(Node):
     __slots__ = ('condition', 'condition_meta', 'other_meta', 'self_meta')
     _saved_names = ('condition',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_condition = None
+        grad_self = None
+        if next_functions[1][0] is not None:
+            condition_d = unpack_data(node.condition, node)
+            grad_self = b.where(condition_d, grad_d, 0.0)
+            if node.self_meta is not None:
+                grad_self = fit_array(b, grad_self, node.self_meta)
+        grad_other = None
+        if next_functions[2][0] is not None:
+            condition_d = unpack_data(node.condition, node)
+            grad_other = b.where(condition_d, 0.0, grad_d)
+            if node.other_meta is not None:
+                grad_other = fit_array(b, grad_other, node.other_meta)
+        return (grad_condition, grad_self, grad_other)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_condition = None
-            grad_self = None
-            if next_functions[1][0] is not None:
-                condition_d = unpack_data(node.condition, node)
-                grad_self_d = b.where(condition_d, grad_d, 0.0)
-                if node.self_meta is not None:
-                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
-                grad_self = wrap(grad_self_d, b)
-            grad_other = None
-            if next_functions[2][0] is not None:
-                condition_d = unpack_data(node.condition, node)
-                grad_other_d = b.where(condition_d, 0.0, grad_d)
-                if node.other_meta is not None:
-                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
-                grad_other = wrap(grad_other_d, b)
-            return (grad_condition, grad_self, grad_other)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_condition = None
         grad_self = None
         if next_functions[1][0] is not None:
@@ -472,20 +500,23 @@ class SumBackward0(Node):
     __slots__ = ('dim', 'keepdim', 'self_shape')
     _saved_names = ()
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            keepdim = node.keepdim
+            self_shape = node.self_shape
+            grad_self = sum_backward_array(b, grad_d, self_shape, dim, keepdim)
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                dim = node.dim
-                keepdim = node.keepdim
-                self_shape = node.self_shape
-                grad_self = wrap(sum_backward_array(b, grad_d, self_shape, dim, keepdim), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             dim = node.dim
@@ -501,20 +532,23 @@ class MeanBackward0(Node):
     __slots__ = ('dim', 'keepdim', 'self_shape')
     _saved_names = ()
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            keepdim = node.keepdim
+            self_shape = node.self_shape
+            grad_self = mean_backward_array(b, grad_d, self_shape, dim, keepdim)
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                dim = node.dim
-                keepdim = node.keepdim
-                self_shape = node.self_shape
-                grad_self = wrap(mean_backward_array(b, grad_d, self_shape, dim, keepdim), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             dim = node.dim
@@ -530,24 +564,27 @@ class MatmulBackward0(Node):
     __slots__ = ('other', 'self')
     _saved_names = ('other', 'self')
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            other_d = unpack_data(node.other, node)
+            self_d = unpack_data(node.self, node)
+            grad_self = matmul_backward_array(b, grad_d, self_d, other_d, 0)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            other_d = unpack_data(node.other, node)
+            self_d = unpack_data(node.self, node)
+            grad_other = matmul_backward_array(b, grad_d, self_d, other_d, 1)
+        return (grad_self, grad_other)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                other_d = unpack_data(node.other, node)
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(matmul_backward_array(b, grad_d, self_d, other_d, 0), b)
-            grad_other = None
-            if next_functions[1][0] is not None:
-                other_d = unpack_data(node.other, node)
-                self_d = unpack_data(node.self, node)
-                grad_other = wrap(matmul_backward_array(b, grad_d, self_d, other_d, 1), b)
-            return (grad_self, grad_other)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
@@ -632,18 +669,21 @@ class ExpandBackward0(Node):
     __slots__ = ('self_shape',)
     _saved_names = ()
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_shape = node.self_shape
+            grad_self = sum_to_array(b, grad_d, self_shape)
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_shape = node.self_shape
-                grad_self = wrap(sum_to_array(b, grad_d, self_shape), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self_shape = node.self_shape
@@ -729,17 +769,20 @@ class CloneBackward0(Node):
     __slots__ = ()
     _saved_names = ()
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = grad_d
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                grad_self = grad
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             grad_self = grad
@@ -789,18 +832,21 @@ class Exp2Backward0(Node):
     __slots__ = ('result',)
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result_d = unpack_data(node.result, node)
+            grad_self = b.mul(b.mul(grad_d, result_d), 0.6931471805599453)
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                result_d = unpack_data(node.result, node)
-                grad_self = wrap(b.mul(b.mul(grad_d, result_d), 0.6931471805599453), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -814,18 +860,21 @@ class Expm1Backward0(Node):
     __slots__ = ('result',)
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result_d = unpack_data(node.result, node)
+            grad_self = b.mul(grad_d, b.add(result_d, 1))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                result_d = unpack_data(node.result, node)
-                grad_self = wrap(b.mul(grad_d, b.add(result_d, 1)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -839,18 +888,21 @@ class Log2Backward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.true_divide(grad_d, b.mul(self_d, 0.6931471805599453))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.true_divide(grad_d, b.mul(self_d, 0.6931471805599453)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -864,18 +916,21 @@ class Log10Backward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.true_divide(grad_d, b.mul(self_d, 2.302585092994046))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.true_divide(grad_d, b.mul(self_d, 2.302585092994046)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -889,18 +944,21 @@ class Log1pBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.true_divide(grad_d, b.add(self_d, 1))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.true_divide(grad_d, b.add(self_d, 1)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -914,18 +972,21 @@ class RsqrtBackward0(Node):
     __slots__ = ('result',)
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result_d = unpack_data(node.result, node)
+            grad_self = b.mul(b.mul(b.mul(b.mul(grad_d, result_d), result_d), result_d), (-0.5))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                result_d = unpack_data(node.result, node)
-                grad_self = wrap(b.mul(b.mul(b.mul(b.mul(grad_d, result_d), result_d), result_d), (-0.5)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -939,18 +1000,21 @@ class ReciprocalBackward0(Node):
     __slots__ = ('result',)
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result_d = unpack_data(node.result, node)
+            grad_self = b.mul(b.mul(b.neg(grad_d), result_d), result_d)
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                result_d = unpack_data(node.result, node)
-                grad_self = wrap(b.mul(b.mul(b.neg(grad_d), result_d), result_d), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -964,18 +1028,21 @@ class SquareBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.mul(b.mul(grad_d, 2), self_d)
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.mul(b.mul(grad_d, 2), self_d), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -989,18 +1056,21 @@ class SinBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.mul(grad_d, b.cos(self_d))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.mul(grad_d, b.cos(self_d)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -1014,18 +1084,21 @@ class CosBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.mul(b.neg(grad_d), b.sin(self_d))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.mul(b.neg(grad_d), b.sin(self_d)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -1039,18 +1112,21 @@ class TanBackward0(Node):
     __slots__ = ('result',)
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            result_d = unpack_data(node.result, node)
+            grad_self = b.mul(grad_d, b.add(1, b.mul(result_d, result_d)))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                result_d = unpack_data(node.result, node)
-                grad_self = wrap(b.mul(grad_d, b.add(1, b.mul(result_d, result_d))), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             result = unpack(node.result, node)
@@ -1064,18 +1140,21 @@ class AsinBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.true_divide(grad_d, b.sqrt(b.sub(1, b.mul(self_d, self_d))))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.true_divide(grad_d, b.sqrt(b.sub(1, b.mul(self_d, self_d)))), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -1089,18 +1168,21 @@ class AcosBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.true_divide(b.neg(grad_d), b.sqrt(b.sub(1, b.mul(self_d, self_d))))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.true_divide(b.neg(grad_d), b.sqrt(b.sub(1, b.mul(self_d, self_d)))), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -1114,18 +1196,21 @@ class AtanBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.true_divide(grad_d, b.add(1, b.mul(self_d, self_d)))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.true_divide(grad_d, b.add(1, b.mul(self_d, self_d))), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -1139,18 +1224,21 @@ class SinhBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.mul(grad_d, b.cosh(self_d))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.mul(grad_d, b.cosh(self_d)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -1164,18 +1252,21 @@ class CoshBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.mul(grad_d, b.sinh(self_d))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.mul(grad_d, b.sinh(self_d)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -1189,18 +1280,21 @@ class ErfBackward0(Node):
     __slots__ = ('self',)
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            self_d = unpack_data(node.self, node)
+            grad_self = b.mul(b.mul(grad_d, 1.1283791670955126), b.exp(b.neg(b.mul(self_d, self_d))))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.mul(b.mul(grad_d, 1.1283791670955126), b.exp(b.neg(b.mul(self_d, self_d)))), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             self = unpack(node.self, node)
@@ -1214,30 +1308,31 @@ class Atan2Backward0(Node):
     __slots__ = ('other', 'other_meta', 'self', 'self_meta')
     _saved_names = ('other', 'self')
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            other_d = unpack_data(node.other, node)
+            self_d = unpack_data(node.self, node)
+            grad_self = b.true_divide(b.mul(grad_d, other_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d)))
+            if node.self_meta is not None:
+                grad_self = fit_array(b, grad_self, node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            other_d = unpack_data(node.other, node)
+            self_d = unpack_data(node.self, node)
+            grad_other = b.true_divide(b.mul(b.neg(grad_d), self_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d)))
+            if node.other_meta is not None:
+                grad_other = fit_array(b, grad_other, node.other_meta)
+        return (grad_self, grad_other)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                other_d = unpack_data(node.other, node)
-                self_d = unpack_data(node.self, node)
-                grad_self_d = b.true_divide(b.mul(grad_d, other_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d)))
-                if node.self_meta is not None:
-                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
-                grad_self = wrap(grad_self_d, b)
-            grad_other = None
-            if next_functions[1][0] is not None:
-                other_d = unpack_data(node.other, node)
-                self_d = unpack_data(node.self, node)
-                grad_other_d = b.true_divide(b.mul(b.neg(grad_d), self_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d)))
-                if node.other_meta is not None:
-                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
-                grad_other = wrap(grad_other_d, b)
-            return (grad_self, grad_other)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
@@ -1261,19 +1356,22 @@ class LeakyReluBackward0(Node):
     __slots__ = ('negative_slope', 'self')
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            negative_slope = node.negative_slope
+            self_d = unpack_data(node.self, node)
+            grad_self = b.where(b.gt(self_d, 0), grad_d, b.mul(grad_d, negative_slope))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                negative_slope = node.negative_slope
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.where(b.gt(self_d, 0), grad_d, b.mul(grad_d, negative_slope)), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             negative_slope = node.negative_slope
@@ -1288,19 +1386,22 @@ class EluBackward0(Node):
     __slots__ = ('alpha', 'self')
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            alpha = node.alpha
+            self_d = unpack_data(node.self, node)
+            grad_self = b.where(b.gt(self_d, 0), grad_d, b.mul(b.mul(grad_d, alpha), b.exp(self_d)))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                alpha = node.alpha
-                self_d = unpack_data(node.self, node)
-                grad_self = wrap(b.where(b.gt(self_d, 0), grad_d, b.mul(b.mul(grad_d, alpha), b.exp(self_d))), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             alpha = node.alpha
@@ -1348,20 +1449,23 @@ class SoftplusBackward0(Node):
     __slots__ = ('beta', 'self', 'threshold')
     _saved_names = ('self',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            beta = node.beta
+            self_d = unpack_data(node.self, node)
+            threshold = node.threshold
+            grad_self = b.where(b.gt(b.mul(self_d, beta), threshold), grad_d, b.mul(grad_d, b.sigmoid(b.mul(self_d, beta))))
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                beta = node.beta
-                self_d = unpack_data(node.self, node)
-                threshold = node.threshold
-                grad_self = wrap(b.where(b.gt(b.mul(self_d, beta), threshold), grad_d, b.mul(grad_d, b.sigmoid(b.mul(self_d, beta)))), b)
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             beta = node.beta
@@ -1437,17 +1541,20 @@ class FracBackward0(Node):
     __slots__ = ()
     _saved_names = ()
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = grad_d
+        return (grad_self,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                grad_self = grad
-            return (grad_self,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             grad_self = grad
@@ -1562,30 +1669,31 @@ class MaximumBackward0(Node):
     __slots__ = ('other', 'other_meta', 'self', 'self_meta')
     _saved_names = ('other', 'self')
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            other_d = unpack_data(node.other, node)
+            self_d = unpack_data(node.self, node)
+            grad_self = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(self_d, other_d), grad_d, 0.0))
+            if node.self_meta is not None:
+                grad_self = fit_array(b, grad_self, node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            other_d = unpack_data(node.other, node)
+            self_d = unpack_data(node.self, node)
+            grad_other = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(other_d, self_d), grad_d, 0.0))
+            if node.other_meta is not None:
+                grad_other = fit_array(b, grad_other, node.other_meta)
+        return (grad_self, grad_other)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                other_d = unpack_data(node.other, node)
-                self_d = unpack_data(node.self, node)
-                grad_self_d = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(self_d, other_d), grad_d, 0.0))
-                if node.self_meta is not None:
-                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
-                grad_self = wrap(grad_self_d, b)
-            grad_other = None
-            if next_functions[1][0] is not None:
-                other_d = unpack_data(node.other, node)
-                self_d = unpack_data(node.self, node)
-                grad_other_d = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(other_d, self_d), grad_d, 0.0))
-                if node.other_meta is not None:
-                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
-                grad_other = wrap(grad_other_d, b)
-            return (grad_self, grad_other)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
@@ -1609,30 +1717,31 @@ class MinimumBackward0(Node):
     __slots__ = ('other', 'other_meta', 'self', 'self_meta')
     _saved_names = ('other', 'self')
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            other_d = unpack_data(node.other, node)
+            self_d = unpack_data(node.self, node)
+            grad_self = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(self_d, other_d), grad_d, 0.0))
+            if node.self_meta is not None:
+                grad_self = fit_array(b, grad_self, node.self_meta)
+        grad_other = None
+        if next_functions[1][0] is not None:
+            other_d = unpack_data(node.other, node)
+            self_d = unpack_data(node.self, node)
+            grad_other = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(other_d, self_d), grad_d, 0.0))
+            if node.other_meta is not None:
+                grad_other = fit_array(b, grad_other, node.other_meta)
+        return (grad_self, grad_other)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_self = None
-            if next_functions[0][0] is not None:
-                other_d = unpack_data(node.other, node)
-                self_d = unpack_data(node.self, node)
-                grad_self_d = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(self_d, other_d), grad_d, 0.0))
-                if node.self_meta is not None:
-                    grad_self_d = fit_array(b, grad_self_d, node.self_meta)
-                grad_self = wrap(grad_self_d, b)
-            grad_other = None
-            if next_functions[1][0] is not None:
-                other_d = unpack_data(node.other, node)
-                self_d = unpack_data(node.self, node)
-                grad_other_d = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(other_d, self_d), grad_d, 0.0))
-                if node.other_meta is not None:
-                    grad_other_d = fit_array(b, grad_other_d, node.other_meta)
-                grad_other = wrap(grad_other_d, b)
-            return (grad_self, grad_other)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
             other = unpack(node.other, node)
@@ -1798,19 +1907,22 @@ class SoftmaxBackward0(Node):
     __slots__ = ('dim', 'result')
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            result_d = unpack_data(node.result, node)
+            grad_input = b.mul(result_d, b.sub(grad_d, sum_array(b, b.mul(grad_d, result_d), dim, True)))
+        return (grad_input,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_input = None
-            if next_functions[0][0] is not None:
-                dim = node.dim
-                result_d = unpack_data(node.result, node)
-                grad_input = wrap(b.mul(result_d, b.sub(grad_d, sum_array(b, b.mul(grad_d, result_d), dim, True))), b)
-            return (grad_input,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_input = None
         if next_functions[0][0] is not None:
             dim = node.dim
@@ -1825,19 +1937,22 @@ class LogSoftmaxBackward0(Node):
     __slots__ = ('dim', 'result')
     _saved_names = ('result',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            dim = node.dim
+            result_d = unpack_data(node.result, node)
+            grad_input = b.sub(grad_d, b.mul(b.exp(result_d), sum_array(b, grad_d, dim, True)))
+        return (grad_input,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_input = None
-            if next_functions[0][0] is not None:
-                dim = node.dim
-                result_d = unpack_data(node.result, node)
-                grad_input = wrap(b.sub(grad_d, b.mul(b.exp(result_d), sum_array(b, grad_d, dim, True))), b)
-            return (grad_input,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_input = None
         if next_functions[0][0] is not None:
             dim = node.dim
@@ -1852,18 +1967,21 @@ class LogSigmoidBackward0(Node):
     __slots__ = ('input',)
     _saved_names = ('input',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            input_d = unpack_data(node.input, node)
+            grad_input = b.mul(grad_d, b.sigmoid(b.neg(input_d)))
+        return (grad_input,)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_input = None
-            if next_functions[0][0] is not None:
-                input_d = unpack_data(node.input, node)
-                grad_input = wrap(b.mul(grad_d, b.sigmoid(b.neg(input_d))), b)
-            return (grad_input,)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_input = None
         if next_functions[0][0] is not None:
             input = unpack(node.input, node)
@@ -2063,19 +2181,22 @@ class PoolScatterAddBackward0(Node):
     __slots__ = ('indices',)
     _saved_names = ('indices',)
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_grad_output = None
+        if next_functions[0][0] is not None:
+            indices_d = unpack_data(node.indices, node)
+            grad_grad_output = b.pool_gather(grad_d, indices_d)
+        grad_indices = None
+        return (grad_grad_output, grad_indices)
+
     def apply(node, grads):
         grad = grads[0]
-        next_functions = node.next_functions
         if not GRAD_STATE.enabled:
             # Nothing is recorded: run the formulas as kernels on arrays.
             b = grad._backend
-            grad_d = grad._data
-            grad_grad_output = None
-            if next_functions[0][0] is not None:
-                indices_d = unpack_data(node.indices, node)
-                grad_grad_output = wrap(b.pool_gather(grad_d, indices_d), b)
-            grad_indices = None
-            return (grad_grad_output, grad_indices)
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
+        next_functions = node.next_functions
         grad_grad_output = None
         if next_functions[0][0] is not None:
             indices = unpack(node.indices, node)
