@@ -10,7 +10,11 @@ from __future__ import annotations
 from . import _dtype
 from ._grad_mode import GRAD_STATE
 from ._node import Node, _sequence, edge
-from ._tensor import Tensor, _wrap
+from ._runtime import broadcast_shapes, dim_arg, shape_arg
+from ._tensor import Tensor, _wrap, _wrap_dim
+
+# The generated ops import this module, so it refers to them through the module, at call time.
+from ._generated import _ops  # noqa: E402
 
 
 def _check_tensor(t, op: str) -> None:
@@ -20,22 +24,16 @@ def _check_tensor(t, op: str) -> None:
 
 def reshape(self, *shape):
     """Return ``self`` with another shape: a view when the data allows one, else a copy, as ``torch.reshape``."""
-    from ._generated._ops import _unsafe_view, _view, clone
-    from ._runtime import shape_arg
-
     _check_tensor(self, "reshape")
     shape = shape_arg(shape, "reshape", "shape")
     shape = _infer_shape(shape, self.numel())
     if self._backend.can_view(self._data, shape):
-        return _view(self, shape)
-    return _unsafe_view(clone(self), shape)
+        return _ops._view(self, shape)
+    return _ops._unsafe_view(_ops.clone(self), shape)
 
 
 def view(self, *shape):
     """Return a view with another shape, or raise when the memory layout does not allow one."""
-    from ._generated._ops import _view
-    from ._runtime import shape_arg
-
     _check_tensor(self, "view")
     shape = _infer_shape(shape_arg(shape, "view", "shape"), self.numel())
     if not self._backend.can_view(self._data, shape):
@@ -43,7 +41,7 @@ def view(self, *shape):
             "view size is not compatible with input tensor's size and stride (at least one dimension spans "
             "across two contiguous subspaces). Use .reshape(...) instead."
         )
-    return _view(self, shape)
+    return _ops._view(self, shape)
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
@@ -69,16 +67,12 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 
 def t(self):
     """Transpose a tensor of at most two dimensions."""
-    from ._generated._ops import transpose
-
-    from ._generated._ops import _view
-
     _check_tensor(self, "t")
     if self._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
     if self._data.ndim < 2:
-        return _view(self, self._data.shape)
-    return transpose(self, 0, 1)
+        return _ops._view(self, self._data.shape)
+    return _ops.transpose(self, 0, 1)
 
 
 def zero_(self):
@@ -88,16 +82,12 @@ def zero_(self):
 
 def contiguous(self):
     """Return ``self`` if its memory is contiguous, else a contiguous copy."""
-    from ._generated._ops import clone
-
     _check_tensor(self, "contiguous")
-    return self if self._backend.is_contiguous(self._data) else clone(self)
+    return self if self._backend.is_contiguous(self._data) else _ops.clone(self)
 
 
 def flatten(self, start_dim=0, end_dim=-1):
     """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
-    from ._runtime import dim_arg
-
     _check_tensor(self, "flatten")
     shape = self._data.shape
     if not shape:
@@ -119,7 +109,6 @@ def getitem(self, indices):
 
 def sum_to_size(self, *size):
     from ._formula_helpers import sum_to
-    from ._runtime import shape_arg
 
     return sum_to(self, shape_arg(size, "sum_to_size", "size"))
 
@@ -164,14 +153,12 @@ def _to_copy(self, dtype=None, device=None):
 
 
 def div(self, other, rounding_mode=None):
-    from ._generated._ops import div_rounding, true_divide
-
     if rounding_mode is None:
-        return true_divide(self, other)
+        return _ops.true_divide(self, other)
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
     _check_integer_divisor(self, other)
-    return div_rounding(self, other, rounding_mode)
+    return _ops.div_rounding(self, other, rounding_mode)
 
 
 def floor_divide(self, other):
@@ -179,17 +166,13 @@ def floor_divide(self, other):
 
 
 def remainder(self, other):
-    from ._generated._ops import _remainder
-
     _check_integer_divisor(self, other)
-    return _remainder(self, other)
+    return _ops._remainder(self, other)
 
 
 def fmod(self, other):
-    from ._generated._ops import _fmod
-
     _check_integer_divisor(self, other)
-    return _fmod(self, other)
+    return _ops._fmod(self, other)
 
 
 def _check_integer_divisor(self, other) -> None:
@@ -204,8 +187,6 @@ def _check_integer_divisor(self, other) -> None:
 
 
 def mean(self, dim=None, keepdim=False, dtype=None):
-    from ._generated._ops import _mean
-
     _check_tensor(self, "mean")
     if dtype is not None:
         self = self.to(_dtype.to_dtype(dtype))
@@ -214,16 +195,13 @@ def mean(self, dim=None, keepdim=False, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
             f"Got: {_LEGACY.get(self.dtype, self.dtype.name)}"
         )
-    return _mean(self, dim, keepdim)
+    return _ops._mean(self, dim, keepdim)
 
 
 _LEGACY = {_dtype.int64: "Long", _dtype.int32: "Int", _dtype.bool_: "Bool", _dtype.uint8: "Byte", _dtype.int16: "Short", _dtype.int8: "Char"}
 
 
 def expand(self, *size):
-    from ._generated._ops import _expand
-    from ._runtime import shape_arg
-
     _check_tensor(self, "expand")
     size = shape_arg(size, "expand", "size")
     shape = self._data.shape
@@ -249,13 +227,11 @@ def expand(self, *size):
                 f"dimension {i}.  Target sizes: {list(size)}.  Tensor sizes: {list(shape)}"
             )
         target.append(s)
-    return _expand(self, tuple(target))
+    return _ops._expand(self, tuple(target))
 
 
 def matmul(self, other):
     """Check the shapes with PyTorch's messages, then multiply with the ``_matmul`` primitive."""
-    from ._generated._ops import _matmul
-
     _check_tensor(self, "matmul")
     if not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
@@ -266,7 +242,7 @@ def matmul(self, other):
             f"expected m1 and m2 to have the same dtype, but got: {self.dtype.name} != {other.dtype.name}; "
             f"convert one with .to(), for example x.to({other.dtype!r})"
         )
-    return _matmul(self, other)
+    return _ops._matmul(self, other)
 
 
 def check_matmul_shapes(a: tuple, b: tuple) -> None:
@@ -298,7 +274,6 @@ def check_matmul_shapes(a: tuple, b: tuple) -> None:
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {b[0]}x{b[1]})")
         return
 
-    from ._runtime import broadcast_shapes
 
     batch = broadcast_shapes(tuple(a[:-2]), tuple(b[:-2]))
     count = 1
@@ -312,10 +287,6 @@ def check_matmul_shapes(a: tuple, b: tuple) -> None:
 
 def permute(self, *dims):
     """Check ``dims`` with PyTorch's messages, then reorder with the ``_permute`` primitive."""
-    from ._generated._ops import _permute
-    from ._runtime import shape_arg
-    from ._tensor import _wrap_dim
-
     _check_tensor(self, "permute")
     dims = shape_arg(dims, "permute", "dims")
     ndim = self._data.ndim
@@ -328,7 +299,7 @@ def permute(self, *dims):
     dims = tuple(_wrap_dim(d, ndim) for d in dims)
     if len(set(dims)) != ndim:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _permute(self, dims)
+    return _ops._permute(self, dims)
 
 
 # -- device and dtype conversions ---------------------------------------------------
@@ -342,7 +313,6 @@ def to(self, *args, device=None, dtype=None, copy=False, non_blocking=False):
     ``copy`` is false, as PyTorch does.
     """
     from ._creation import parse_to_args
-    from ._generated._ops import _to_copy
 
     _check_tensor(self, "to")
     keywords = {"copy": copy, "non_blocking": non_blocking}
@@ -353,7 +323,7 @@ def to(self, *args, device=None, dtype=None, copy=False, non_blocking=False):
     target_device, target_dtype, copy = parse_to_args(self, args, keywords)
     if target_device == self.device and target_dtype is self.dtype and not copy:
         return self
-    return _to_copy(self, target_dtype, str(target_device))
+    return _ops._to_copy(self, target_dtype, str(target_device))
 
 
 def type_as(self, other):
@@ -389,8 +359,6 @@ def cast_bool(self):
 
 def where(condition, self, other):
     """Select from self where condition is true, else from other, after promoting both to one dtype."""
-    from ._generated._ops import _where
-
     if not isinstance(condition, Tensor):
         raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(condition).__name__}")
     if condition._data.dtype.kind != "b":
@@ -405,7 +373,7 @@ def where(condition, self, other):
         from ._creation import full_like
 
         self = full_like(condition, self, dtype=target)
-    return _where(condition, self, other)
+    return _ops._where(condition, self, other)
 
 
 def where_method(self, condition, other):
@@ -421,8 +389,6 @@ _LEGACY_FLOAT = {_dtype.float32: "Float", _dtype.float64: "Double", _dtype.float
 
 def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise |self - other| <= atol + rtol * |other|, as a bool tensor; equal infinities are close."""
-    from ._generated._ops import abs as absolute, isnan, logical_and, logical_or
-
     if not isinstance(self, Tensor) or not isinstance(other, Tensor):
         raise TypeError("isclose(): expected two Tensors")
     if self.dtype is not other.dtype:
@@ -433,10 +399,10 @@ def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
     close = self == other  # also makes equal infinities close
     if self.is_floating_point():
-        difference = absolute(self - other)
-        close = logical_or(close, difference <= atol + rtol * absolute(other))
+        difference = _ops.abs(self - other)
+        close = _ops.logical_or(close, difference <= atol + rtol * _ops.abs(other))
         if equal_nan:
-            close = logical_or(close, logical_and(isnan(self), isnan(other)))
+            close = _ops.logical_or(close, _ops.logical_and(_ops.isnan(self), _ops.isnan(other)))
     return close
 
 

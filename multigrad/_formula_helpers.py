@@ -24,6 +24,7 @@ from ._tensor import _wrap
 
 __all__ = [
     "sum_array", "sum_to_array", "sum_backward_array", "mean_backward_array", "matmul_backward_array",
+    "_nll_loss_backward_array",
     "sum_to", "unbroadcast", "sum_backward", "mean_backward", "matmul_backward",
     "invert_permutation", "pow_backward_self", "pow_backward_exponent", "take_index", "zeros_like", "neg",
     "gelu_backward", "silu_backward", "clamp_backward", "clamp_tensor_backward",
@@ -450,3 +451,8 @@ def matmul_backward_array(b, grad, self, other, which):
             return b.matmul(grad, b.transpose(other, 0, 1))
         return b.matmul(b.transpose(self, 0, 1), grad)
     return _through_tensors(matmul_backward, b, grad, self, other, which)
+
+
+def _nll_loss_backward_array(b, grad, target, weight, shape, reduction, ignore_index):
+    """Array twin of the ``_nll_loss_backward`` op, whose arguments were checked when the loss ran."""
+    return b.nll_loss_backward(grad, target, weight, tuple(shape), reduction, ignore_index)

@@ -55,18 +55,23 @@ def prepare(op: str, rule: str, kinds: str, args: tuple, dtype=None):
     turns integer results into the default float dtype, ``bool`` promotes the
     operands of a comparison, ``keep`` and ``none`` pass arrays unchanged.
     """
-    # Fast path: all arguments are tensors on one device with one dtype.
+    # Fast path: all arguments are tensors (or an absent optional one) on one device, and with one dtype
+    # unless the op passes dtypes through.
     first = args[0]
     if first.__class__ is Tensor or isinstance(first, Tensor):
         backend = first._backend
         np_dtype = first._data.dtype
         fast = dtype is None
-        for arg in args:
-            if not isinstance(arg, Tensor) or arg._backend is not backend or arg._data.dtype is not np_dtype:
+        any_dtype = rule == "none" or rule == "keep"
+        for arg, kind in zip(args, kinds):
+            if arg is None and kind == "o":
+                continue
+            if not isinstance(arg, Tensor) or arg._backend is not backend or (
+                    arg._data.dtype is not np_dtype and not any_dtype):
                 fast = False
                 break
         if fast and (rule != "float" or np_dtype.kind == "f") and (rule != "accumulate" or np_dtype.kind == "f"):
-            return backend, tuple(arg._data for arg in args)
+            return backend, tuple(None if arg is None else arg._data for arg in args)
     return _prepare_slow(op, rule, kinds, args, dtype)
 
 

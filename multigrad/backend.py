@@ -156,12 +156,17 @@ def nll_targets(target: np.ndarray, ignore_index: int, classes: int) -> tuple[np
     IndexError for a target outside ``[0, classes)`` that is not ``ignore_index``.
     """
     target = target.astype(np.int64, copy=False)
-    kept = target != ignore_index
-    all_kept = bool(kept.all())
-    if target.size and (target.min() < 0 or target.max() >= classes):
-        bad = kept & ((target < 0) | (target >= classes))
+    # Read as unsigned, a negative target is huge, so one comparison finds both kinds of bad target.
+    in_range = target.view(np.uint64) < classes
+    if in_range.all():
+        if not 0 <= ignore_index < classes:
+            return target, None
+        kept = target != ignore_index
+    else:
+        kept = target != ignore_index
+        bad = kept & ~in_range
         if bad.any():
             raise IndexError(f"Target {int(target[bad][0])} is out of bounds.")
-    if all_kept:
+    if kept.all():
         return target, None
     return np.where(kept, target, 0), kept

@@ -65,15 +65,26 @@ def _im2col(x, kernel, stride, padding, dilation, out_size):
     return columns.reshape(n, c * kernel[0] * kernel[1], -1)
 
 
-def _nll_targets(target, weight, ignore_index, classes, dtype):
-    """Return each target with ignored ones replaced by 0, and its weight (0 where ignored)."""
-    safe, kept = nll_targets(target, ignore_index, classes)
+def _target_weight(safe, kept, weight, dtype):
+    """Return each target's weight: ``weight[target]``, or 1 without a weight, and 0 where not ``kept``."""
     if weight is None:
-        return safe, np.ones(safe.shape, dtype) if kept is None else kept.astype(dtype)
+        return np.ones(safe.shape, dtype) if kept is None else kept.astype(dtype)
     target_weight = _array(weight.astype(dtype, copy=False)[safe])
     if kept is not None:
         target_weight *= kept
-    return safe, target_weight
+    return target_weight
+
+def _max_keepdim(x, dim):
+    """Return the maximum of ``x`` along ``dim``, keeping the dimension.
+
+    NumPy reduces a short last axis of a C-ordered matrix one row at a time,
+    about 3 times slower than reducing the first axis of its transposed copy
+    (a (64, 10) matrix of logits: 4.7 us against 1.7 us), so that case copies.
+    """
+    if dim == 1 and x.ndim == 2 and x.shape[1] <= 64 and x.flags.c_contiguous:
+        return np.ascontiguousarray(x.T).max(axis=0)[:, None]
+    return x.max(axis=dim, keepdims=True)
+
 
 def _class_dim(ndim):
     """Return the class dimension of an (C,) or (N, C, d1, ...) input."""
@@ -90,7 +101,7 @@ class NnKernels:
             return np.ones_like(x)
         if x.size == 0:
             return x.copy()
-        exp = np.exp(x - x.max(axis=dim, keepdims=True))
+        exp = np.exp(x - _max_keepdim(x, dim))
         exp /= exp.sum(axis=dim, keepdims=True)
         return exp
 
@@ -99,7 +110,7 @@ class NnKernels:
             return np.zeros_like(x)
         if x.size == 0:
             return x.copy()
-        shifted = x - x.max(axis=dim, keepdims=True)
+        shifted = x - _max_keepdim(x, dim)
         shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         return shifted
 
@@ -118,28 +129,41 @@ class NnKernels:
 
     def nll_loss(self, x, target, weight, reduction, ignore_index):
         class_dim = _class_dim(x.ndim)
-        safe, target_weight = _nll_targets(target, weight, ignore_index, x.shape[class_dim], x.dtype)
+        safe, kept = nll_targets(target, ignore_index, x.shape[class_dim])
         if x.ndim == 1:
             picked = x[safe]
         elif x.ndim == 2:
             picked = x[np.arange(x.shape[0]), safe]
         else:
             picked = np.take_along_axis(x, np.expand_dims(safe, class_dim), class_dim).squeeze(class_dim)
-        losses = _array(picked * -target_weight)
+        if weight is None and kept is None:
+            # Every target counts once: the losses are the negated picks and the weight sum is their number.
+            losses = _array(np.negative(picked))
+            total_weight = x.dtype.type(losses.size)
+        else:
+            target_weight = _target_weight(safe, kept, weight, x.dtype)
+            losses = _array(picked * -target_weight)
+            total_weight = target_weight.sum(dtype=x.dtype)
         if reduction == "none":
             return losses
         total = losses.sum(dtype=x.dtype)
         if reduction == "sum":
             return _array(total)
-        return _array(total / target_weight.sum(dtype=x.dtype))
+        return _array(total / total_weight)
 
     def nll_loss_backward(self, grad_output, target, weight, shape, reduction, ignore_index):
         class_dim = _class_dim(len(shape))
         dtype = grad_output.dtype
-        safe, target_weight = _nll_targets(target, weight, ignore_index, shape[class_dim], dtype)
-        scale = target_weight * -grad_output
-        if reduction == "mean":
-            scale /= target_weight.sum(dtype=dtype)
+        safe, kept = nll_targets(target, ignore_index, shape[class_dim])
+        if weight is None and kept is None:
+            scale = np.broadcast_to(-grad_output, safe.shape)
+            if reduction == "mean":
+                scale = scale / dtype.type(safe.size)
+        else:
+            target_weight = _target_weight(safe, kept, weight, dtype)
+            scale = target_weight * -grad_output
+            if reduction == "mean":
+                scale /= target_weight.sum(dtype=dtype)
         out = np.zeros(shape, dtype=dtype)
         if len(shape) == 1:
             out[safe] = scale

@@ -71,7 +71,7 @@ ARRAY, NUMBER, EITHER, VALUE = "array", "number", "either", "value"
 #: multigrad/_formula_helpers.py. A call of one lowers to a call of its twin, which takes the
 #: backend, then the same arguments with arrays in place of tensors.
 ARRAY_TWINS = frozenset({
-    "sum", "sum_to", "sum_backward", "mean_backward", "matmul_backward",
+    "sum", "sum_to", "sum_backward", "mean_backward", "matmul_backward", "_nll_loss_backward",
 })
 
 

@@ -1995,8 +1995,26 @@ class NllLossBackward0(Node):
     __slots__ = ('ignore_index', 'input_shape', 'reduction', 'target', 'weight')
     _saved_names = ('target', 'weight')
 
+    def apply_arrays(node, b, grad_d):
+        next_functions = node.next_functions
+        grad_input = None
+        if next_functions[0][0] is not None:
+            ignore_index = node.ignore_index
+            input_shape = node.input_shape
+            reduction = node.reduction
+            target_d = unpack_data(node.target, node)
+            weight_d = unpack_data(node.weight, node)
+            grad_input = _nll_loss_backward_array(b, grad_d, target_d, weight_d, input_shape, reduction, ignore_index)
+        grad_target = None
+        grad_weight = None
+        return (grad_input, grad_target, grad_weight)
+
     def apply(node, grads):
         grad = grads[0]
+        if not GRAD_STATE.enabled:
+            # Nothing is recorded: run the formulas as kernels on arrays.
+            b = grad._backend
+            return wrap_arrays(node.apply_arrays(b, grad._data), b)
         next_functions = node.next_functions
         grad_input = None
         if next_functions[0][0] is not None:
