@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+from math import prod
 
 import numpy as np
 from typing import Iterable, Sequence
@@ -32,8 +33,6 @@ def _as_tensor_tuple(value, what: str) -> tuple:
 
 
 def _make_root_grads(outputs: Sequence[Tensor], grad_outputs, create_graph: bool) -> list:
-    from ._generated._ops import ones_like
-
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     else:
@@ -47,11 +46,12 @@ def _make_root_grads(outputs: Sequence[Tensor], grad_outputs, create_graph: bool
     grads = []
     for i, (out, grad) in enumerate(zip(outputs, grad_outputs)):
         if grad is None:
-            if out._requires_grad and out.numel() != 1:
+            if out._requires_grad and prod(out._data.shape) != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if out._data.dtype.kind != "f":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype!r}")
-            grads.append(ones_like(out))
+            backend = out._backend
+            grads.append(_wrap(backend.full(out._data.shape, 1, out._data.dtype), backend))
             continue
         if not isinstance(grad, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(grad).__name__}")

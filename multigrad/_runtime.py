@@ -393,7 +393,8 @@ def check_inplace(self: Tensor, op: str, inputs: tuple) -> None:
     if not isinstance(self, Tensor):
         raise TypeError(f"{op}(): expected a Tensor to modify in place, got {_type_name(self)}")
     strides = getattr(self._data, "strides", None)
-    if strides is not None and any(stride == 0 and size > 1 for stride, size in zip(strides, self._data.shape)):
+    if strides is not None and 0 in strides and any(
+            stride == 0 and size > 1 for stride, size in zip(strides, self._data.shape)):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
             "location. Please clone() the tensor before performing the operation."
@@ -419,12 +420,14 @@ def commit_inplace(self: Tensor, out: Tensor, op: str) -> Tensor:
         raise RuntimeError(
             f"output with shape {list(self._data.shape)} doesn't match the broadcast shape {list(out._data.shape)}"
         )
-    out_dtype, self_dtype = out.dtype, self.dtype
-    if out_dtype is not self_dtype and out_dtype.category > self_dtype.category:
-        raise RuntimeError(
-            f"result type {_LEGACY_NAMES[out_dtype.category]} can't be cast to the desired output type "
-            f"{_LEGACY_NAMES_BY_DTYPE.get(self_dtype, self_dtype.name)}"
-        )
+    same_dtype = out._data.dtype is self._data.dtype
+    if not same_dtype:
+        out_dtype, self_dtype = out.dtype, self.dtype
+        if out_dtype.category > self_dtype.category:
+            raise RuntimeError(
+                f"result type {_LEGACY_NAMES[out_dtype.category]} can't be cast to the desired output type "
+                f"{_LEGACY_NAMES_BY_DTYPE.get(self_dtype, self_dtype.name)}"
+            )
 
     node = out._grad_fn
     if node is not None:
@@ -434,7 +437,7 @@ def commit_inplace(self: Tensor, out: Tensor, op: str) -> Tensor:
         node = zero_gradient_node(op, self)
 
     backend = self._backend
-    backend.assign(self._data, out._data if out_dtype is self_dtype else backend.cast(out._data, self._data.dtype))
+    backend.assign(self._data, out._data if same_dtype else backend.cast(out._data, self._data.dtype))
     bump_version(self, op)
 
     if node is not None:

@@ -156,7 +156,8 @@ class NnKernels:
         dtype = grad_output.dtype
         safe, kept = nll_targets(target, ignore_index, shape[class_dim])
         if weight is None and kept is None:
-            scale = np.broadcast_to(-grad_output, safe.shape)
+            # Every target counts once: a 0-d scale (after 'mean' or 'sum') is written to every target.
+            scale = -grad_output
             if reduction == "mean":
                 scale = scale / dtype.type(safe.size)
         else:
@@ -170,7 +171,8 @@ class NnKernels:
         elif len(shape) == 2:
             out[np.arange(shape[0]), safe] = scale
         else:
-            np.put_along_axis(out, np.expand_dims(safe, class_dim), np.expand_dims(scale, class_dim), class_dim)
+            values = np.expand_dims(scale, class_dim) if scale.ndim else scale
+            np.put_along_axis(out, np.expand_dims(safe, class_dim), values, class_dim)
         return out
 
     # -- convolution -------------------------------------------------------------

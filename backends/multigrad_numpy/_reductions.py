@@ -8,13 +8,16 @@ import numpy as np
 
 from ._util import _array
 
+_add_reduce = np.add.reduce
+
 
 class ReductionKernels:
     """Mixin of NumpyBackend."""
 
 
     def sum(self, x, dims, keepdim):
-        return _array(np.sum(x, axis=_axis(x, dims), keepdims=keepdim, dtype=x.dtype))
+        # The ufunc's own reduce skips np.sum's Python wrappers, about a third of a small sum's time.
+        return _array(_add_reduce(x, axis=_axis(x, dims), keepdims=keepdim, dtype=x.dtype))
 
     def mean(self, x, dims, keepdim):
         with np.errstate(invalid="ignore", divide="ignore"):
