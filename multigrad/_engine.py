@@ -15,7 +15,7 @@ import numpy as np
 from typing import Iterable, Sequence
 
 from ._grad_mode import GRAD_STATE
-from ._node import ANOMALY, ANOMALY_TRACES, HOOK_STATES, AccumulateGrad, Node, edge
+from ._node import ANOMALY, ANOMALY_TRACES, HOOK_STATES, AccumulateGrad, Node, SavedTensor, edge
 from ._tensor import Tensor, _wrap
 
 logger = logging.getLogger("multigrad")
@@ -264,6 +264,11 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                     else:
                         data, array_backend = g._data, g._backend
                     outputs = node.apply_arrays(array_backend, data)
+                if not retain_graph:
+                    for name in node._saved_names:  # Node._release inline: generated nodes do not override it
+                        saved = getattr(node, name, None)
+                        if saved.__class__ is SavedTensor:
+                            saved.tensor = saved.data = saved.counter = None
             else:
                 array_backend = None
                 grads = [_as_tensor(g) for g in grads]
@@ -271,8 +276,8 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                                       hook_states)
                 if outputs is None:
                     continue
-            if not retain_graph and node._saved_names:
-                node._release()
+                if not retain_graph and node._saved_names:
+                    node._release()
 
             for (next_node, input_nr), g in zip(node.next_functions, outputs):
                 if next_node is None:

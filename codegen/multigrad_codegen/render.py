@@ -92,8 +92,17 @@ def _tuple(items: list[str]) -> str:
     return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
 
 
+def _is_number(name: str) -> str:
+    """Return a test that a Tensor|Scalar argument is a plain Python number, cheaper than a call."""
+    return f"{name}.__class__ is float or {name}.__class__ is int"
+
+
 def _edge_call(arg: Arg) -> str:
-    return f"edge_of({arg.name})" if arg.type == "Tensor" else f"edge_maybe({arg.name})"
+    if arg.type == "Tensor":
+        return f"edge_of({arg.name})"
+    if arg.type == "Tensor|Scalar":
+        return f"(NO_EDGE if {_is_number(arg.name)} else edge_maybe({arg.name}))"
+    return f"edge_maybe({arg.name})"
 
 
 def _requires_expr(op: Op) -> str:
@@ -160,14 +169,12 @@ def render_primitive(op: Op) -> str:
 
     if op.derivatives:
         lines.append(f"    if GRAD_STATE.enabled and ({_requires_expr(op)}):")
-        # The call site names where a saved tensor was saved, in the error for an in-place change of
-        # it; a node that saves no tensor records one only for anomaly mode's forward traceback.
-        saves_tensor = any(_saved_value(op, name).startswith(("SavedTensor(", "save_maybe(")) for name in op.saved)
-        site = ["node._site = user_site(node)"] if saves_tensor else ["if ANOMALY.enabled:", "    user_site(node)"]
-        body = [f"node = {op.node_name}()", "node._seq = next(sequence)", *site,
+        body = [f"node = {op.node_name}()", "node._seq = next(sequence)",
                 f"node.next_functions = next_functions = {_tuple([_edge_call(a) for a in tensors])}",
                 "out._grad_fn = node", "out._requires_grad = True"]
         index = {a.name: i for i, a in enumerate(tensors)}
+        # When each saved tensor is saved: None for always, else a condition; the site follows them.
+        tensor_saves: list[str | None] = []
         for saved_name, readers in op.saved.items():
             condition = " or ".join(f"next_functions[{index[r]}][0] is not None" for r in readers if r in index)
             value = _saved_value(op, saved_name)
@@ -176,9 +183,30 @@ def render_primitive(op: Op) -> str:
             else:
                 body.append(f"if {condition}:")
                 body.append(f"    node.{saved_name} = {value}")
+            if value.startswith("SavedTensor("):
+                tensor_saves.append(condition or None)
+            elif value.startswith("save_maybe("):
+                is_tensor = f"isinstance({saved_name}, Tensor)"
+                tensor_saves.append(f"({condition}) and {is_tensor}" if condition else is_tensor)
+        body += _site_lines(tensor_saves)
         lines += [f"        {b}" for b in body]
     lines.append("    return out")
     return "\n".join(lines)
+
+
+def _site_lines(tensor_saves: list) -> list[str]:
+    """Return the lines that record the node's call site.
+
+    The site names where a saved tensor was saved, in the error for an in-place
+    change of it, so a node records it when it saved a tensor. Otherwise it
+    only records anomaly mode's forward traceback.
+    """
+    if None in tensor_saves:
+        return ["node._site = user_site(node)"]
+    if not tensor_saves:
+        return ["if ANOMALY.enabled:", "    user_site(node)"]
+    return [f"if {' or '.join(tensor_saves)}:", "    node._site = user_site(node)",
+            "elif ANOMALY.enabled:", "    user_site(node)"]
 
 
 def _saved_value(op: Op, saved_name: str) -> str:
@@ -196,6 +224,8 @@ def _saved_value(op: Op, saved_name: str) -> str:
     if base == "result":
         return f"out.{attr}"
     if attr == "meta":
+        if base in args and args[base].type == "Tensor|Scalar":
+            return f"None if {_is_number(base)} else meta_of({base}, out)"
         return f"meta_of({base}, out)"
     if attr == "shape":
         return f"shape_of({base})"
@@ -378,7 +408,7 @@ def render_ops(registry: Registry) -> str:
              "from multigrad import _composites",
              *[f"import multigrad.{m} as {_module_alias(m)}" for m in modules],
              "from multigrad._grad_mode import GRAD_STATE",
-             "from multigrad._node import ANOMALY, SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe",
+             "from multigrad._node import ANOMALY, NO_EDGE, SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe",
              "from multigrad._runtime import *  # noqa: F401,F403",
              "from multigrad._tensor import Tensor, _wrap as wrap",
              ]

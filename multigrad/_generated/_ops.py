@@ -16,7 +16,7 @@ import multigrad._reduction_ops as _py_reduction_ops
 import multigrad._shape_ops as _py_shape_ops
 import multigrad._sort_ops as _py_sort_ops
 from multigrad._grad_mode import GRAD_STATE
-from multigrad._node import ANOMALY, SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe
+from multigrad._node import ANOMALY, NO_EDGE, SavedTensor, _sequence as sequence, edge as edge_of, edge_maybe
 from multigrad._runtime import *  # noqa: F401,F403
 from multigrad._tensor import Tensor, _wrap as wrap
 from multigrad._generated._nodes import (
@@ -127,15 +127,15 @@ def add(self, other, *, alpha=1):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = AddBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
-        node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.alpha = alpha
-        node.other_meta = meta_of(other, out)
-        node.self_meta = meta_of(self, out)
+        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
+        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -156,15 +156,15 @@ def sub(self, other, *, alpha=1):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = SubBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
-        node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.alpha = alpha
-        node.other_meta = meta_of(other, out)
-        node.self_meta = meta_of(self, out)
+        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
+        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -182,16 +182,19 @@ def mul(self, other):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = MulBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
-        node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.other = save_maybe(other)
-        node.other_meta = meta_of(other, out)
+        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = save_maybe(self)
-        node.self_meta = meta_of(self, out)
+        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        if (next_functions[0][0] is not None) and isinstance(other, Tensor) or (next_functions[1][0] is not None) and isinstance(self, Tensor):
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -209,16 +212,19 @@ def true_divide(self, other):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = DivBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
-        node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.other = save_maybe(other)
-        node.other_meta = meta_of(other, out)
+        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = save_maybe(self)
-        node.self_meta = meta_of(self, out)
+        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        if (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(other, Tensor) or (next_functions[1][0] is not None) and isinstance(self, Tensor):
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -245,13 +251,13 @@ def div_rounding(self, other, rounding_mode):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = DivBackward1()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
-        node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
-        node.other_meta = meta_of(other, out)
-        node.self_meta = meta_of(self, out)
+        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
+        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -264,11 +270,11 @@ def neg(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = NegBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -286,18 +292,21 @@ def pow(self, exponent):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(exponent, Tensor) and exponent._requires_grad)):
         node = PowBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
-        node.next_functions = next_functions = (edge_maybe(self), edge_maybe(exponent))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if exponent.__class__ is float or exponent.__class__ is int else edge_maybe(exponent)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.exponent = save_maybe(exponent)
-        node.exponent_meta = meta_of(exponent, out)
+        node.exponent_meta = None if exponent.__class__ is float or exponent.__class__ is int else meta_of(exponent, out)
         if next_functions[1][0] is not None:
             node.result = SavedTensor(out, True)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = save_maybe(self)
-        node.self_meta = meta_of(self, out)
+        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        if (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(exponent, Tensor) or next_functions[1][0] is not None or (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(self, Tensor):
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -315,12 +324,15 @@ def exp(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ExpBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -338,12 +350,15 @@ def log(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = LogBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -361,12 +376,15 @@ def sqrt(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SqrtBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -384,12 +402,15 @@ def abs(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = AbsBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -407,11 +428,11 @@ def sign(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SignBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -429,12 +450,15 @@ def relu(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ReluBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -452,12 +476,15 @@ def sigmoid(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SigmoidBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -475,12 +502,15 @@ def tanh(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TanhBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -606,15 +636,18 @@ def _where(condition, self, other):
     if GRAD_STATE.enabled and (condition._requires_grad or (isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = WhereBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
-        node.next_functions = next_functions = (edge_of(condition), edge_maybe(self), edge_maybe(other))
+        node.next_functions = next_functions = (edge_of(condition), (NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[2][0] is not None or next_functions[1][0] is not None:
             node.condition = SavedTensor(condition)
         node.condition_meta = meta_of(condition, out)
-        node.other_meta = meta_of(other, out)
-        node.self_meta = meta_of(self, out)
+        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
+        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        if next_functions[2][0] is not None or next_functions[1][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -628,8 +661,6 @@ def sum(self, dim=None, keepdim=False, *, dtype=None):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SumBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -638,6 +669,8 @@ def sum(self, dim=None, keepdim=False, *, dtype=None):
         if next_functions[0][0] is not None:
             node.keepdim = keepdim
         node.self_shape = shape_of(self)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -655,8 +688,6 @@ def _mean(self, dim=None, keepdim=False):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = MeanBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -665,6 +696,8 @@ def _mean(self, dim=None, keepdim=False):
         if next_functions[0][0] is not None:
             node.keepdim = keepdim
         node.self_shape = shape_of(self)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -680,7 +713,6 @@ def _matmul(self, other):
     if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
         node = MatmulBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(other))
         out._grad_fn = node
         out._requires_grad = True
@@ -688,6 +720,10 @@ def _matmul(self, other):
             node.other = SavedTensor(other)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[1][0] is not None or next_functions[0][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -705,12 +741,12 @@ def _view(self, shape):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ViewBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         node.self_shape = shape_of(self)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -722,12 +758,12 @@ def _unsafe_view(self, shape):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = UnsafeViewBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         node.self_shape = shape_of(self)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -751,8 +787,6 @@ def transpose(self, dim0, dim1):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TransposeBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -760,6 +794,8 @@ def transpose(self, dim0, dim1):
             node.dim0 = dim0
         if next_functions[0][0] is not None:
             node.dim1 = dim1
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -782,13 +818,13 @@ def _permute(self, dims):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = PermuteBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.dims = dims
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -806,12 +842,12 @@ def _expand(self, size):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ExpandBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         node.self_shape = shape_of(self)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -823,14 +859,14 @@ def _index_view(self, indices):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SliceBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.indices = indices
         node.self_shape = shape_of(self)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -841,14 +877,14 @@ def _index_gather(self, indices):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = IndexBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.indices = indices
         node.self_shape = shape_of(self)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -859,15 +895,15 @@ def _index_put(self, indices, values):
     if GRAD_STATE.enabled and (self._requires_grad or (isinstance(values, Tensor) and values._requires_grad)):
         node = IndexPutBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
-        node.next_functions = next_functions = (edge_of(self), edge_maybe(values))
+        node.next_functions = next_functions = (edge_of(self), (NO_EDGE if values.__class__ is float or values.__class__ is int else edge_maybe(values)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None or next_functions[1][0] is not None:
             node.indices = indices
         node.values_dtype = dtype_of(values)
         node.values_shape = shape_of(values)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -886,13 +922,13 @@ def _index_backward(grad_output, shape, indices):
     if GRAD_STATE.enabled and (grad_output._requires_grad):
         node = IndexBackwardBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(grad_output),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.indices = indices
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -903,11 +939,11 @@ def clone(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CloneBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -923,13 +959,13 @@ def copy(self, src):
     if GRAD_STATE.enabled and (self._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
         node = CopyBackwards()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
-        node.next_functions = next_functions = (edge_of(self), edge_maybe(src))
+        node.next_functions = next_functions = (edge_of(self), (NO_EDGE if src.__class__ is float or src.__class__ is int else edge_maybe(src)))
         out._grad_fn = node
         out._requires_grad = True
         node.self_meta = meta_of(self, out)
-        node.src_meta = meta_of(src, out)
+        node.src_meta = None if src.__class__ is float or src.__class__ is int else meta_of(src, out)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -948,11 +984,11 @@ def fill(self, value):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FillBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -990,12 +1026,15 @@ def exp2(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = Exp2Backward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1013,12 +1052,15 @@ def expm1(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = Expm1Backward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1036,12 +1078,15 @@ def log2(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = Log2Backward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1059,12 +1104,15 @@ def log10(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = Log10Backward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1082,12 +1130,15 @@ def log1p(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = Log1pBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1105,12 +1156,15 @@ def rsqrt(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = RsqrtBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1128,12 +1182,15 @@ def reciprocal(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ReciprocalBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1151,12 +1208,15 @@ def square(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SquareBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1174,12 +1234,15 @@ def sin(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SinBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1197,12 +1260,15 @@ def cos(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CosBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1220,12 +1286,15 @@ def tan(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TanBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1243,12 +1312,15 @@ def asin(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = AsinBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1266,12 +1338,15 @@ def acos(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = AcosBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1289,12 +1364,15 @@ def atan(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = AtanBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1312,12 +1390,15 @@ def sinh(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SinhBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1335,12 +1416,15 @@ def cosh(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CoshBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1358,12 +1442,15 @@ def erf(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ErfBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1381,7 +1468,6 @@ def atan2(self, other):
     if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
         node = Atan2Backward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(other))
         out._grad_fn = node
         out._requires_grad = True
@@ -1391,6 +1477,10 @@ def atan2(self, other):
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
         node.self_meta = meta_of(self, out)
+        if next_functions[1][0] is not None or next_functions[0][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1409,7 +1499,6 @@ def leaky_relu(self, negative_slope=0.01):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = LeakyReluBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1417,6 +1506,10 @@ def leaky_relu(self, negative_slope=0.01):
             node.negative_slope = negative_slope
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1435,7 +1528,6 @@ def elu(self, alpha=1.0):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = EluBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1443,6 +1535,10 @@ def elu(self, alpha=1.0):
             node.alpha = alpha
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1468,7 +1564,6 @@ def _gelu(self, approximate):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = GeluBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1476,6 +1571,10 @@ def _gelu(self, approximate):
             node.approximate = approximate
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1486,12 +1585,15 @@ def silu(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SiluBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1514,7 +1616,6 @@ def softplus(self, beta=1, threshold=20):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = SoftplusBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1524,6 +1625,10 @@ def softplus(self, beta=1, threshold=20):
             node.self = SavedTensor(self)
         if next_functions[0][0] is not None:
             node.threshold = threshold
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1534,11 +1639,11 @@ def floor(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FloorBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1556,11 +1661,11 @@ def ceil(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CeilBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1578,11 +1683,11 @@ def trunc(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TruncBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1601,11 +1706,11 @@ def round(self, *, decimals=0):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = RoundBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1623,11 +1728,11 @@ def frac(self):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FracBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1698,7 +1803,6 @@ def _clamp_scalar(self, min, max):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ClampBackward1()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -1708,6 +1812,10 @@ def _clamp_scalar(self, min, max):
             node.min = min
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1719,7 +1827,6 @@ def _clamp_tensor(self, min, max):
     if GRAD_STATE.enabled and (self._requires_grad or (isinstance(min, Tensor) and min._requires_grad) or (isinstance(max, Tensor) and max._requires_grad)):
         node = ClampBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_maybe(min), edge_maybe(max))
         out._grad_fn = node
         out._requires_grad = True
@@ -1732,6 +1839,10 @@ def _clamp_tensor(self, min, max):
         if next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
         node.self_meta = meta_of(self, out)
+        if (next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(max, Tensor) or (next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(min, Tensor) or next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1759,16 +1870,19 @@ def _remainder(self, other):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = RemainderBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
-        node.next_functions = next_functions = (edge_maybe(self), edge_maybe(other))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.other = save_maybe(other)
-        node.other_meta = meta_of(other, out)
+        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = save_maybe(self)
-        node.self_meta = meta_of(self, out)
+        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        if (next_functions[1][0] is not None) and isinstance(other, Tensor) or (next_functions[1][0] is not None) and isinstance(self, Tensor):
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1791,16 +1905,19 @@ def _fmod(self, other):
     if GRAD_STATE.enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         node = FmodBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
-        node.next_functions = next_functions = (edge_of(self), edge_maybe(other))
+        node.next_functions = next_functions = (edge_of(self), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.other = save_maybe(other)
-        node.other_meta = meta_of(other, out)
+        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = SavedTensor(self)
         node.self_meta = meta_of(self, out)
+        if (next_functions[1][0] is not None) and isinstance(other, Tensor) or next_functions[1][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1823,7 +1940,6 @@ def maximum(self, other):
     if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
         node = MaximumBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(other))
         out._grad_fn = node
         out._requires_grad = True
@@ -1833,6 +1949,10 @@ def maximum(self, other):
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
         node.self_meta = meta_of(self, out)
+        if next_functions[1][0] is not None or next_functions[0][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1843,7 +1963,6 @@ def minimum(self, other):
     if GRAD_STATE.enabled and (self._requires_grad or other._requires_grad):
         node = MinimumBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(other))
         out._grad_fn = node
         out._requires_grad = True
@@ -1853,6 +1972,10 @@ def minimum(self, other):
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
         node.self_meta = meta_of(self, out)
+        if next_functions[1][0] is not None or next_functions[0][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -1864,8 +1987,7 @@ def lerp(self, end, weight):
     if GRAD_STATE.enabled and (self._requires_grad or end._requires_grad or (isinstance(weight, Tensor) and weight._requires_grad)):
         node = LerpBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
-        node.next_functions = next_functions = (edge_of(self), edge_of(end), edge_maybe(weight))
+        node.next_functions = next_functions = (edge_of(self), edge_of(end), (NO_EDGE if weight.__class__ is float or weight.__class__ is int else edge_maybe(weight)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[2][0] is not None:
@@ -1876,7 +1998,11 @@ def lerp(self, end, weight):
         node.self_meta = meta_of(self, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.weight = save_maybe(weight)
-        node.weight_meta = meta_of(weight, out)
+        node.weight_meta = None if weight.__class__ is float or weight.__class__ is int else meta_of(weight, out)
+        if next_functions[2][0] is not None or next_functions[2][0] is not None or (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(weight, Tensor):
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2012,7 +2138,6 @@ def prod(self, dim=None, keepdim=False, *, dtype=None):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = ProdBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2024,6 +2149,10 @@ def prod(self, dim=None, keepdim=False, *, dtype=None):
             node.result = SavedTensor(out, True)
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2046,7 +2175,6 @@ def _amax(self, dim, keepdim):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = AmaxBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2058,6 +2186,10 @@ def _amax(self, dim, keepdim):
             node.result = SavedTensor(out, True)
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2070,7 +2202,6 @@ def _amin(self, dim, keepdim):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = AminBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2082,6 +2213,10 @@ def _amin(self, dim, keepdim):
             node.result = SavedTensor(out, True)
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2167,7 +2302,6 @@ def _norm(self, p, dim, keepdim):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = NormBackward1()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2181,6 +2315,10 @@ def _norm(self, p, dim, keepdim):
             node.result = SavedTensor(out, True)
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2193,13 +2331,13 @@ def cumsum(self, dim, *, dtype=None):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CumsumBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.dim = dim
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2219,7 +2357,6 @@ def cumprod(self, dim, *, dtype=None):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = CumprodBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2229,6 +2366,10 @@ def cumprod(self, dim, *, dtype=None):
             node.result = SavedTensor(out, True)
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        if next_functions[0][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2270,7 +2411,6 @@ def _softmax(input, dim):
     if GRAD_STATE.enabled and (input._requires_grad):
         node = SoftmaxBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(input),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2278,6 +2418,10 @@ def _softmax(input, dim):
             node.dim = dim
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2294,7 +2438,6 @@ def _log_softmax(input, dim):
     if GRAD_STATE.enabled and (input._requires_grad):
         node = LogSoftmaxBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(input),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2302,6 +2445,10 @@ def _log_softmax(input, dim):
             node.dim = dim
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2312,12 +2459,15 @@ def log_sigmoid(input):
     if GRAD_STATE.enabled and (input._requires_grad):
         node = LogSigmoidBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(input),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.input = SavedTensor(input)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2371,7 +2521,6 @@ def _nll_loss(input, target, weight, reduction, ignore_index):
     if GRAD_STATE.enabled and (input._requires_grad or target._requires_grad or (isinstance(weight, Tensor) and weight._requires_grad)):
         node = NllLossBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(input), edge_of(target), edge_maybe(weight))
         out._grad_fn = node
         out._requires_grad = True
@@ -2384,6 +2533,10 @@ def _nll_loss(input, target, weight, reduction, ignore_index):
             node.target = SavedTensor(target)
         if next_functions[0][0] is not None:
             node.weight = save_maybe(weight)
+        if next_functions[0][0] is not None or (next_functions[0][0] is not None) and isinstance(weight, Tensor):
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2396,7 +2549,6 @@ def _nll_loss_backward(grad_output, target, weight, shape, reduction, ignore_ind
     if GRAD_STATE.enabled and (grad_output._requires_grad or target._requires_grad or (isinstance(weight, Tensor) and weight._requires_grad)):
         node = NllLossBackwardBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(grad_output), edge_of(target), edge_maybe(weight))
         out._grad_fn = node
         out._requires_grad = True
@@ -2408,6 +2560,10 @@ def _nll_loss_backward(grad_output, target, weight, shape, reduction, ignore_ind
             node.target = SavedTensor(target)
         if next_functions[0][0] is not None:
             node.weight = save_maybe(weight)
+        if next_functions[0][0] is not None or (next_functions[0][0] is not None) and isinstance(weight, Tensor):
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2431,7 +2587,6 @@ def _binary_cross_entropy(input, target):
     if GRAD_STATE.enabled and (input._requires_grad or target._requires_grad):
         node = BinaryCrossEntropyBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(input), edge_of(target))
         out._grad_fn = node
         out._requires_grad = True
@@ -2439,6 +2594,10 @@ def _binary_cross_entropy(input, target):
             node.input = SavedTensor(input)
         if next_functions[0][0] is not None:
             node.target = SavedTensor(target)
+        if next_functions[0][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2498,13 +2657,13 @@ def constant_pad_nd(input, pad, value=0):
     if GRAD_STATE.enabled and (input._requires_grad):
         node = ConstantPadNdBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(input),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.pad = pad
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2532,7 +2691,6 @@ def _conv_nd(input, weight, stride, padding, dilation, groups):
     if GRAD_STATE.enabled and (input._requires_grad or weight._requires_grad):
         node = ConvolutionBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(input), edge_of(weight))
         out._grad_fn = node
         out._requires_grad = True
@@ -2550,6 +2708,10 @@ def _conv_nd(input, weight, stride, padding, dilation, groups):
         if next_functions[0][0] is not None:
             node.weight = SavedTensor(weight)
         node.weight_shape = shape_of(weight)
+        if next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2565,7 +2727,6 @@ def _conv_nd_backward_input(grad_output, weight, input_shape, stride, padding, d
     if GRAD_STATE.enabled and (grad_output._requires_grad or weight._requires_grad):
         node = ConvNdBackwardInputBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(grad_output), edge_of(weight))
         out._grad_fn = node
         out._requires_grad = True
@@ -2582,6 +2743,10 @@ def _conv_nd_backward_input(grad_output, weight, input_shape, stride, padding, d
         if next_functions[0][0] is not None:
             node.weight = SavedTensor(weight)
         node.weight_shape = shape_of(weight)
+        if next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2597,7 +2762,6 @@ def _conv_nd_backward_weight(grad_output, input, weight_shape, stride, padding, 
     if GRAD_STATE.enabled and (grad_output._requires_grad or input._requires_grad):
         node = ConvNdBackwardWeightBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(grad_output), edge_of(input))
         out._grad_fn = node
         out._requires_grad = True
@@ -2614,6 +2778,10 @@ def _conv_nd_backward_weight(grad_output, input, weight_shape, stride, padding, 
             node.padding = padding
         if next_functions[0][0] is not None or next_functions[1][0] is not None:
             node.stride = stride
+        if next_functions[1][0] is not None or next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2644,13 +2812,16 @@ def _pool_gather(input, indices):
     if GRAD_STATE.enabled and (input._requires_grad or indices._requires_grad):
         node = MaxPool2DWithIndicesBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(input), edge_of(indices))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.indices = SavedTensor(indices)
         node.input_shape = shape_of(input)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2662,12 +2833,15 @@ def _pool_scatter_add(grad_output, indices, shape):
     if GRAD_STATE.enabled and (grad_output._requires_grad or indices._requires_grad):
         node = PoolScatterAddBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(grad_output), edge_of(indices))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.indices = SavedTensor(indices)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2691,7 +2865,6 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
     if GRAD_STATE.enabled and (weight._requires_grad or indices._requires_grad):
         node = EmbeddingBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(weight), edge_of(indices))
         out._grad_fn = node
         out._requires_grad = True
@@ -2702,6 +2875,10 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
         if next_functions[0][0] is not None:
             node.scale_grad_by_freq = scale_grad_by_freq
         node.weight_shape = shape_of(weight)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2715,7 +2892,6 @@ def embedding_dense_backward(grad_output, indices, num_weights, padding_idx, sca
     if GRAD_STATE.enabled and (grad_output._requires_grad or indices._requires_grad):
         node = EmbeddingDenseBackwardBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(grad_output), edge_of(indices))
         out._grad_fn = node
         out._requires_grad = True
@@ -2725,6 +2901,10 @@ def embedding_dense_backward(grad_output, indices, num_weights, padding_idx, sca
             node.padding_idx = padding_idx
         if next_functions[0][0] is not None:
             node.scale_grad_by_freq = scale_grad_by_freq
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2781,13 +2961,13 @@ def _flip(self, dim):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = FlipBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.dim = dim
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2805,8 +2985,6 @@ def _roll(self, shifts, dims):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = RollBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -2814,6 +2992,8 @@ def _roll(self, shifts, dims):
             node.dims = dims
         if next_functions[0][0] is not None:
             node.shifts = shifts
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2880,7 +3060,6 @@ def _gather(self, dim, index):
     if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad):
         node = GatherBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(index))
         out._grad_fn = node
         out._requires_grad = True
@@ -2889,6 +3068,10 @@ def _gather(self, dim, index):
         if next_functions[0][0] is not None:
             node.index = SavedTensor(index)
         node.self_shape = shape_of(self)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2915,7 +3098,6 @@ def _scatter(self, dim, index, src):
     if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad or src._requires_grad):
         node = ScatterBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(index), edge_of(src))
         out._grad_fn = node
         out._requires_grad = True
@@ -2924,6 +3106,10 @@ def _scatter(self, dim, index, src):
         if next_functions[0][0] is not None or next_functions[2][0] is not None:
             node.index = SavedTensor(index)
         node.src_shape = shape_of(src)
+        if next_functions[0][0] is not None or next_functions[2][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2936,7 +3122,6 @@ def _scatter_value(self, dim, index, value):
     if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad):
         node = ScatterBackward1()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(index))
         out._grad_fn = node
         out._requires_grad = True
@@ -2944,6 +3129,10 @@ def _scatter_value(self, dim, index, value):
             node.dim = dim
         if next_functions[0][0] is not None:
             node.index = SavedTensor(index)
+        if next_functions[0][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -2967,7 +3156,6 @@ def _scatter_add(self, dim, index, src):
     if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad or src._requires_grad):
         node = ScatterAddBackward0()
         node._seq = next(sequence)
-        node._site = user_site(node)
         node.next_functions = next_functions = (edge_of(self), edge_of(index), edge_of(src))
         out._grad_fn = node
         out._requires_grad = True
@@ -2976,6 +3164,10 @@ def _scatter_add(self, dim, index, src):
         if next_functions[2][0] is not None:
             node.index = SavedTensor(index)
         node.src_shape = shape_of(src)
+        if next_functions[2][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -3068,8 +3260,6 @@ def _diagonal(self, offset, dim1, dim2):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = DiagonalBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
@@ -3080,6 +3270,8 @@ def _diagonal(self, offset, dim1, dim2):
         if next_functions[0][0] is not None:
             node.offset = offset
         node.self_shape = shape_of(self)
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -3094,8 +3286,6 @@ def _diagonal_backward(grad_output, shape, offset, axis1, axis2):
     if GRAD_STATE.enabled and (grad_output._requires_grad):
         node = DiagonalBackwardBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(grad_output),)
         out._grad_fn = node
         out._requires_grad = True
@@ -3105,6 +3295,8 @@ def _diagonal_backward(grad_output, shape, offset, axis1, axis2):
             node.axis2 = axis2
         if next_functions[0][0] is not None:
             node.offset = offset
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -3116,13 +3308,13 @@ def tril(self, diagonal=0):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TrilBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.diagonal = diagonal
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
@@ -3141,13 +3333,13 @@ def triu(self, diagonal=0):
     if GRAD_STATE.enabled and (self._requires_grad):
         node = TriuBackward0()
         node._seq = next(sequence)
-        if ANOMALY.enabled:
-            user_site(node)
         node.next_functions = next_functions = (edge_of(self),)
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.diagonal = diagonal
+        if ANOMALY.enabled:
+            user_site(node)
     return out
 
 
