@@ -252,7 +252,8 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                 node = heappop(ready)[1]
             grads = buffers.pop(node)
 
-            if plain and node.apply_arrays is not None and not (hook_states and node in HOOK_STATES):
+            apply_arrays = node.apply_arrays
+            if plain and apply_arrays is not None and not (hook_states and node in HOOK_STATES):
                 # The array path: gradients stay (array, backend) pairs between such nodes.
                 g = grads[0]
                 if g is None:
@@ -263,7 +264,7 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                         data, array_backend = g
                     else:
                         data, array_backend = g._data, g._backend
-                    outputs = node.apply_arrays(array_backend, data)
+                    outputs = apply_arrays(array_backend, data)
                 if not retain_graph:
                     for name in node._saved_names:  # Node._release inline: generated nodes do not override it
                         saved = getattr(node, name, None)

@@ -80,8 +80,7 @@ def _normalize_line(op: Op, arg: Arg, first_tensor: str | None) -> str | None:
         return f"check_bool({n}, {op.name!r}, {n!r})"
     if t in ("Scalar", "Scalar?"):
         # Plain ints and floats need no conversion; the call handles the rest.
-        return (f"{n} = {n} if {n}.__class__ is int or {n}.__class__ is float else "
-                f"scalar_arg({n}, {op.name!r}, {n!r})")
+        return f"{n} = {n} if {_is_number(n)} else scalar_arg({n}, {op.name!r}, {n!r})"
     if t == "int":
         return f"check_int({n}, {op.name!r}, {n!r})"
     return None
@@ -93,8 +92,11 @@ def _tuple(items: list[str]) -> str:
 
 
 def _is_number(name: str) -> str:
-    """Return a test that a Tensor|Scalar argument is a plain Python number, cheaper than a call."""
-    return f"{name}.__class__ is float or {name}.__class__ is int"
+    """Return a test that an argument is a plain Python float or int, cheaper than a call.
+
+    The generated module defines ops named float and int, so the builtins have other names there.
+    """
+    return f"{name}.__class__ is py_float or {name}.__class__ is py_int"
 
 
 def _edge_call(arg: Arg) -> str:
@@ -217,7 +219,9 @@ def _saved_value(op: Op, saved_name: str) -> str:
         arg = args[saved_name]
         if arg.type == "Tensor":
             return f"SavedTensor({saved_name})"
-        if arg.type in ("Tensor|Scalar", "Tensor?"):
+        if arg.type == "Tensor|Scalar":
+            return f"save_maybe({saved_name}) if not ({_is_number(saved_name)}) else {saved_name}"
+        if arg.type == "Tensor?":
             return f"save_maybe({saved_name})"
         return saved_name
     base, _, attr = saved_name.rpartition("_")
@@ -342,7 +346,10 @@ def _render_array_path(op: Op, known_ops: dict, tensor_slots: list[str]) -> list
         read = sorted(n for n, readers in op.saved.items() if arg.name in readers)
         for saved_name in read:
             if saved_name in tensor_slots:
-                lines.append(f"            {saved_name}_d = unpack_data(node.{saved_name}, node)")
+                if _saved_value(op, saved_name).startswith("SavedTensor("):
+                    lines.append(f"            {saved_name}_d = node.{saved_name}.unpack_data(node)")
+                else:
+                    lines.append(f"            {saved_name}_d = unpack_data(node.{saved_name}, node)")
             elif saved_name in scalar_names or saved_name in value_names:
                 lines.append(f"            {saved_name} = node.{saved_name}")
         lines.append(f"            {var} = {lowered[arg.name]}")
@@ -405,6 +412,8 @@ def render_ops(registry: Registry) -> str:
     node_names = [op.node_name for op in registry.ops if op.derivatives]
     modules = sorted({op.python.rpartition(".")[0] for op in registry.ops if op.python and "." in op.python})
     parts = [HEADER, '"""Op functions, one per entry of ops.yaml, plus in-place variants."""', "",
+             "from builtins import float as py_float, int as py_int  # ops named float and int hide these",
+             "",
              "from multigrad import _composites",
              *[f"import multigrad.{m} as {_module_alias(m)}" for m in modules],
              "from multigrad._grad_mode import GRAD_STATE",

@@ -247,7 +247,7 @@ class ExpBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_self = b.mul(grad_d, result_d)
         return (grad_self,)
 
@@ -275,7 +275,7 @@ class LogBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.true_divide(grad_d, self_d)
         return (grad_self,)
 
@@ -303,7 +303,7 @@ class SqrtBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_self = b.true_divide(grad_d, b.mul(2, result_d))
         return (grad_self,)
 
@@ -331,7 +331,7 @@ class AbsBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.mul(grad_d, b.sign(self_d))
         return (grad_self,)
 
@@ -374,7 +374,7 @@ class ReluBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_self = b.mul(grad_d, b.gt(result_d, 0))
         return (grad_self,)
 
@@ -402,7 +402,7 @@ class SigmoidBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_self = b.mul(b.mul(grad_d, result_d), b.sub(1, result_d))
         return (grad_self,)
 
@@ -430,7 +430,7 @@ class TanhBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_self = b.mul(grad_d, b.sub(1, b.mul(result_d, result_d)))
         return (grad_self,)
 
@@ -459,13 +459,13 @@ class WhereBackward0(Node):
         grad_condition = None
         grad_self = None
         if next_functions[1][0] is not None:
-            condition_d = unpack_data(node.condition, node)
+            condition_d = node.condition.unpack_data(node)
             grad_self = b.where(condition_d, grad_d, 0.0)
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
         grad_other = None
         if next_functions[2][0] is not None:
-            condition_d = unpack_data(node.condition, node)
+            condition_d = node.condition.unpack_data(node)
             grad_other = b.where(condition_d, 0.0, grad_d)
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
@@ -568,13 +568,13 @@ class MatmulBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            other_d = unpack_data(node.other, node)
-            self_d = unpack_data(node.self, node)
+            other_d = node.other.unpack_data(node)
+            self_d = node.self.unpack_data(node)
             grad_self = matmul_backward_array(b, grad_d, self_d, other_d, 0)
         grad_other = None
         if next_functions[1][0] is not None:
-            other_d = unpack_data(node.other, node)
-            self_d = unpack_data(node.self, node)
+            other_d = node.other.unpack_data(node)
+            self_d = node.self.unpack_data(node)
             grad_other = matmul_backward_array(b, grad_d, self_d, other_d, 1)
         return (grad_self, grad_other)
 
@@ -836,7 +836,7 @@ class Exp2Backward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_self = b.mul(b.mul(grad_d, result_d), 0.6931471805599453)
         return (grad_self,)
 
@@ -864,7 +864,7 @@ class Expm1Backward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_self = b.mul(grad_d, b.add(result_d, 1))
         return (grad_self,)
 
@@ -892,7 +892,7 @@ class Log2Backward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.true_divide(grad_d, b.mul(self_d, 0.6931471805599453))
         return (grad_self,)
 
@@ -920,7 +920,7 @@ class Log10Backward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.true_divide(grad_d, b.mul(self_d, 2.302585092994046))
         return (grad_self,)
 
@@ -948,7 +948,7 @@ class Log1pBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.true_divide(grad_d, b.add(self_d, 1))
         return (grad_self,)
 
@@ -976,7 +976,7 @@ class RsqrtBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_self = b.mul(b.mul(b.mul(b.mul(grad_d, result_d), result_d), result_d), (-0.5))
         return (grad_self,)
 
@@ -1004,7 +1004,7 @@ class ReciprocalBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_self = b.mul(b.mul(b.neg(grad_d), result_d), result_d)
         return (grad_self,)
 
@@ -1032,7 +1032,7 @@ class SquareBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.mul(b.mul(grad_d, 2), self_d)
         return (grad_self,)
 
@@ -1060,7 +1060,7 @@ class SinBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.mul(grad_d, b.cos(self_d))
         return (grad_self,)
 
@@ -1088,7 +1088,7 @@ class CosBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.mul(b.neg(grad_d), b.sin(self_d))
         return (grad_self,)
 
@@ -1116,7 +1116,7 @@ class TanBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_self = b.mul(grad_d, b.add(1, b.mul(result_d, result_d)))
         return (grad_self,)
 
@@ -1144,7 +1144,7 @@ class AsinBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.true_divide(grad_d, b.sqrt(b.sub(1, b.mul(self_d, self_d))))
         return (grad_self,)
 
@@ -1172,7 +1172,7 @@ class AcosBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.true_divide(b.neg(grad_d), b.sqrt(b.sub(1, b.mul(self_d, self_d))))
         return (grad_self,)
 
@@ -1200,7 +1200,7 @@ class AtanBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.true_divide(grad_d, b.add(1, b.mul(self_d, self_d)))
         return (grad_self,)
 
@@ -1228,7 +1228,7 @@ class SinhBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.mul(grad_d, b.cosh(self_d))
         return (grad_self,)
 
@@ -1256,7 +1256,7 @@ class CoshBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.mul(grad_d, b.sinh(self_d))
         return (grad_self,)
 
@@ -1284,7 +1284,7 @@ class ErfBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.mul(b.mul(grad_d, 1.1283791670955126), b.exp(b.neg(b.mul(self_d, self_d))))
         return (grad_self,)
 
@@ -1312,15 +1312,15 @@ class Atan2Backward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            other_d = unpack_data(node.other, node)
-            self_d = unpack_data(node.self, node)
+            other_d = node.other.unpack_data(node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.true_divide(b.mul(grad_d, other_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d)))
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
-            other_d = unpack_data(node.other, node)
-            self_d = unpack_data(node.self, node)
+            other_d = node.other.unpack_data(node)
+            self_d = node.self.unpack_data(node)
             grad_other = b.true_divide(b.mul(b.neg(grad_d), self_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d)))
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
@@ -1361,7 +1361,7 @@ class LeakyReluBackward0(Node):
         grad_self = None
         if next_functions[0][0] is not None:
             negative_slope = node.negative_slope
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.where(b.gt(self_d, 0), grad_d, b.mul(grad_d, negative_slope))
         return (grad_self,)
 
@@ -1391,7 +1391,7 @@ class EluBackward0(Node):
         grad_self = None
         if next_functions[0][0] is not None:
             alpha = node.alpha
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.where(b.gt(self_d, 0), grad_d, b.mul(b.mul(grad_d, alpha), b.exp(self_d)))
         return (grad_self,)
 
@@ -1454,7 +1454,7 @@ class SoftplusBackward0(Node):
         grad_self = None
         if next_functions[0][0] is not None:
             beta = node.beta
-            self_d = unpack_data(node.self, node)
+            self_d = node.self.unpack_data(node)
             threshold = node.threshold
             grad_self = b.where(b.gt(b.mul(self_d, beta), threshold), grad_d, b.mul(grad_d, b.sigmoid(b.mul(self_d, beta))))
         return (grad_self,)
@@ -1673,15 +1673,15 @@ class MaximumBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            other_d = unpack_data(node.other, node)
-            self_d = unpack_data(node.self, node)
+            other_d = node.other.unpack_data(node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(self_d, other_d), grad_d, 0.0))
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
-            other_d = unpack_data(node.other, node)
-            self_d = unpack_data(node.self, node)
+            other_d = node.other.unpack_data(node)
+            self_d = node.self.unpack_data(node)
             grad_other = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(other_d, self_d), grad_d, 0.0))
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
@@ -1721,15 +1721,15 @@ class MinimumBackward0(Node):
         next_functions = node.next_functions
         grad_self = None
         if next_functions[0][0] is not None:
-            other_d = unpack_data(node.other, node)
-            self_d = unpack_data(node.self, node)
+            other_d = node.other.unpack_data(node)
+            self_d = node.self.unpack_data(node)
             grad_self = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(self_d, other_d), grad_d, 0.0))
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
         grad_other = None
         if next_functions[1][0] is not None:
-            other_d = unpack_data(node.other, node)
-            self_d = unpack_data(node.self, node)
+            other_d = node.other.unpack_data(node)
+            self_d = node.self.unpack_data(node)
             grad_other = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(other_d, self_d), grad_d, 0.0))
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
@@ -1912,7 +1912,7 @@ class SoftmaxBackward0(Node):
         grad_input = None
         if next_functions[0][0] is not None:
             dim = node.dim
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_input = b.mul(result_d, b.sub(grad_d, sum_array(b, b.mul(grad_d, result_d), dim, True)))
         return (grad_input,)
 
@@ -1942,7 +1942,7 @@ class LogSoftmaxBackward0(Node):
         grad_input = None
         if next_functions[0][0] is not None:
             dim = node.dim
-            result_d = unpack_data(node.result, node)
+            result_d = node.result.unpack_data(node)
             grad_input = b.sub(grad_d, b.mul(b.exp(result_d), sum_array(b, grad_d, dim, True)))
         return (grad_input,)
 
@@ -1971,7 +1971,7 @@ class LogSigmoidBackward0(Node):
         next_functions = node.next_functions
         grad_input = None
         if next_functions[0][0] is not None:
-            input_d = unpack_data(node.input, node)
+            input_d = node.input.unpack_data(node)
             grad_input = b.mul(grad_d, b.sigmoid(b.neg(input_d)))
         return (grad_input,)
 
@@ -2002,7 +2002,7 @@ class NllLossBackward0(Node):
             ignore_index = node.ignore_index
             input_shape = node.input_shape
             reduction = node.reduction
-            target_d = unpack_data(node.target, node)
+            target_d = node.target.unpack_data(node)
             weight_d = unpack_data(node.weight, node)
             grad_input = _nll_loss_backward_array(b, grad_d, target_d, weight_d, input_shape, reduction, ignore_index)
         grad_target = None
@@ -2203,7 +2203,7 @@ class PoolScatterAddBackward0(Node):
         next_functions = node.next_functions
         grad_grad_output = None
         if next_functions[0][0] is not None:
-            indices_d = unpack_data(node.indices, node)
+            indices_d = node.indices.unpack_data(node)
             grad_grad_output = b.pool_gather(grad_d, indices_d)
         grad_indices = None
         return (grad_grad_output, grad_indices)

@@ -3,6 +3,8 @@
 
 """Op functions, one per entry of ops.yaml, plus in-place variants."""
 
+from builtins import float as py_float, int as py_int  # ops named float and int hide these
+
 from multigrad import _composites
 import multigrad._creation as _py_creation
 import multigrad._index_ops as _py_index_ops
@@ -121,19 +123,19 @@ from multigrad._generated._nodes import (
 
 def add(self, other, *, alpha=1):
     """Return self + alpha * other, elementwise with broadcasting."""
-    alpha = alpha if alpha.__class__ is int or alpha.__class__ is float else scalar_arg(alpha, 'add', 'alpha')
+    alpha = alpha if alpha.__class__ is py_float or alpha.__class__ is py_int else scalar_arg(alpha, 'add', 'alpha')
     backend, self_data, other_data = prepare2('add', 'promote', self, other, True)
     out = wrap(backend.add(self_data, other_data, alpha), backend)
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = AddBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is py_float or self.__class__ is py_int else edge_maybe(self)), (NO_EDGE if other.__class__ is py_float or other.__class__ is py_int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.alpha = alpha
-        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
-        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
+        node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if ANOMALY.enabled:
             user_site(node)
     return out
@@ -148,7 +150,7 @@ def add_(self, other, *, alpha=1):
 
 def sub(self, other, *, alpha=1):
     """Return self - alpha * other, elementwise with broadcasting."""
-    alpha = alpha if alpha.__class__ is int or alpha.__class__ is float else scalar_arg(alpha, 'sub', 'alpha')
+    alpha = alpha if alpha.__class__ is py_float or alpha.__class__ is py_int else scalar_arg(alpha, 'sub', 'alpha')
     backend, self_data, other_data = prepare2('sub', 'promote', self, other, True)
     if is_bool_data(self_data) or is_bool_data(other_data):
         raise RuntimeError('Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.')
@@ -156,13 +158,13 @@ def sub(self, other, *, alpha=1):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = SubBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is py_float or self.__class__ is py_int else edge_maybe(self)), (NO_EDGE if other.__class__ is py_float or other.__class__ is py_int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.alpha = alpha
-        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
-        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
+        node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if ANOMALY.enabled:
             user_site(node)
     return out
@@ -182,15 +184,15 @@ def mul(self, other):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = MulBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is py_float or self.__class__ is py_int else edge_maybe(self)), (NO_EDGE if other.__class__ is py_float or other.__class__ is py_int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
-            node.other = save_maybe(other)
-        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
+            node.other = save_maybe(other) if not (other.__class__ is py_float or other.__class__ is py_int) else other
+        node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
         if next_functions[1][0] is not None:
-            node.self = save_maybe(self)
-        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+            node.self = save_maybe(self) if not (self.__class__ is py_float or self.__class__ is py_int) else self
+        node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if (next_functions[0][0] is not None) and isinstance(other, Tensor) or (next_functions[1][0] is not None) and isinstance(self, Tensor):
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -212,15 +214,15 @@ def true_divide(self, other):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = DivBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is py_float or self.__class__ is py_int else edge_maybe(self)), (NO_EDGE if other.__class__ is py_float or other.__class__ is py_int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
-            node.other = save_maybe(other)
-        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
+            node.other = save_maybe(other) if not (other.__class__ is py_float or other.__class__ is py_int) else other
+        node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
         if next_functions[1][0] is not None:
-            node.self = save_maybe(self)
-        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+            node.self = save_maybe(self) if not (self.__class__ is py_float or self.__class__ is py_int) else self
+        node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(other, Tensor) or (next_functions[1][0] is not None) and isinstance(self, Tensor):
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -251,11 +253,11 @@ def div_rounding(self, other, rounding_mode):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = DivBackward1()
         node._seq = next(sequence)
-        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is py_float or self.__class__ is py_int else edge_maybe(self)), (NO_EDGE if other.__class__ is py_float or other.__class__ is py_int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
-        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
-        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
+        node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if ANOMALY.enabled:
             user_site(node)
     return out
@@ -292,17 +294,17 @@ def pow(self, exponent):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(exponent, Tensor) and exponent._requires_grad)):
         node = PowBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if exponent.__class__ is float or exponent.__class__ is int else edge_maybe(exponent)))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is py_float or self.__class__ is py_int else edge_maybe(self)), (NO_EDGE if exponent.__class__ is py_float or exponent.__class__ is py_int else edge_maybe(exponent)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
-            node.exponent = save_maybe(exponent)
-        node.exponent_meta = None if exponent.__class__ is float or exponent.__class__ is int else meta_of(exponent, out)
+            node.exponent = save_maybe(exponent) if not (exponent.__class__ is py_float or exponent.__class__ is py_int) else exponent
+        node.exponent_meta = None if exponent.__class__ is py_float or exponent.__class__ is py_int else meta_of(exponent, out)
         if next_functions[1][0] is not None:
             node.result = SavedTensor(out, True)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
-            node.self = save_maybe(self)
-        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+            node.self = save_maybe(self) if not (self.__class__ is py_float or self.__class__ is py_int) else self
+        node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(exponent, Tensor) or next_functions[1][0] is not None or (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(self, Tensor):
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -636,14 +638,14 @@ def _where(condition, self, other):
     if GRAD_STATE.enabled and (condition._requires_grad or (isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = WhereBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = (edge_of(condition), (NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
+        node.next_functions = next_functions = (edge_of(condition), (NO_EDGE if self.__class__ is py_float or self.__class__ is py_int else edge_maybe(self)), (NO_EDGE if other.__class__ is py_float or other.__class__ is py_int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[2][0] is not None or next_functions[1][0] is not None:
             node.condition = SavedTensor(condition)
         node.condition_meta = meta_of(condition, out)
-        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
-        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+        node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
+        node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if next_functions[2][0] is not None or next_functions[1][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -895,7 +897,7 @@ def _index_put(self, indices, values):
     if GRAD_STATE.enabled and (self._requires_grad or (isinstance(values, Tensor) and values._requires_grad)):
         node = IndexPutBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = (edge_of(self), (NO_EDGE if values.__class__ is float or values.__class__ is int else edge_maybe(values)))
+        node.next_functions = next_functions = (edge_of(self), (NO_EDGE if values.__class__ is py_float or values.__class__ is py_int else edge_maybe(values)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None or next_functions[1][0] is not None:
@@ -959,11 +961,11 @@ def copy(self, src):
     if GRAD_STATE.enabled and (self._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
         node = CopyBackwards()
         node._seq = next(sequence)
-        node.next_functions = next_functions = (edge_of(self), (NO_EDGE if src.__class__ is float or src.__class__ is int else edge_maybe(src)))
+        node.next_functions = next_functions = (edge_of(self), (NO_EDGE if src.__class__ is py_float or src.__class__ is py_int else edge_maybe(src)))
         out._grad_fn = node
         out._requires_grad = True
         node.self_meta = meta_of(self, out)
-        node.src_meta = None if src.__class__ is float or src.__class__ is int else meta_of(src, out)
+        node.src_meta = None if src.__class__ is py_float or src.__class__ is py_int else meta_of(src, out)
         if ANOMALY.enabled:
             user_site(node)
     return out
@@ -978,7 +980,7 @@ def copy_(self, src):
 
 def fill(self, value):
     """Return a tensor shaped like self filled with value; fill_ fills self in place."""
-    value = value if value.__class__ is int or value.__class__ is float else scalar_arg(value, 'fill', 'value')
+    value = value if value.__class__ is py_float or value.__class__ is py_int else scalar_arg(value, 'fill', 'value')
     backend, self_data = prepare1('fill', 'none', self, None)
     out = wrap(backend.fill(self_data, value), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
@@ -1493,7 +1495,7 @@ def atan2_(self, other):
 
 def leaky_relu(self, negative_slope=0.01):
     """Return self where self > 0 and self * negative_slope elsewhere."""
-    negative_slope = negative_slope if negative_slope.__class__ is int or negative_slope.__class__ is float else scalar_arg(negative_slope, 'leaky_relu', 'negative_slope')
+    negative_slope = negative_slope if negative_slope.__class__ is py_float or negative_slope.__class__ is py_int else scalar_arg(negative_slope, 'leaky_relu', 'negative_slope')
     backend, self_data = prepare1('leaky_relu', 'promote', self, None)
     out = wrap(backend.leaky_relu(self_data, negative_slope), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
@@ -1522,7 +1524,7 @@ def leaky_relu_(self, negative_slope=0.01):
 
 def elu(self, alpha=1.0):
     """Return self where self > 0 and alpha * (exp(self) - 1) elsewhere."""
-    alpha = alpha if alpha.__class__ is int or alpha.__class__ is float else scalar_arg(alpha, 'elu', 'alpha')
+    alpha = alpha if alpha.__class__ is py_float or alpha.__class__ is py_int else scalar_arg(alpha, 'elu', 'alpha')
     backend, self_data = prepare1('elu', 'promote', self, None)
     out = wrap(backend.elu(self_data, alpha), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
@@ -1609,8 +1611,8 @@ def softplus(self, beta=1, threshold=20):
 
     Where beta * self > threshold the result is self itself.
     """
-    beta = beta if beta.__class__ is int or beta.__class__ is float else scalar_arg(beta, 'softplus', 'beta')
-    threshold = threshold if threshold.__class__ is int or threshold.__class__ is float else scalar_arg(threshold, 'softplus', 'threshold')
+    beta = beta if beta.__class__ is py_float or beta.__class__ is py_int else scalar_arg(beta, 'softplus', 'beta')
+    threshold = threshold if threshold.__class__ is py_float or threshold.__class__ is py_int else scalar_arg(threshold, 'softplus', 'threshold')
     backend, self_data = prepare1('softplus', 'promote', self, None)
     out = wrap(backend.softplus(self_data, beta, threshold), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
@@ -1796,8 +1798,8 @@ def clamp_max_(self, max):
 
 def _clamp_scalar(self, min, max):
     """Return self limited to the number bounds min and max (either may be None)."""
-    min = min if min.__class__ is int or min.__class__ is float else scalar_arg(min, '_clamp_scalar', 'min')
-    max = max if max.__class__ is int or max.__class__ is float else scalar_arg(max, '_clamp_scalar', 'max')
+    min = min if min.__class__ is py_float or min.__class__ is py_int else scalar_arg(min, '_clamp_scalar', 'min')
+    max = max if max.__class__ is py_float or max.__class__ is py_int else scalar_arg(max, '_clamp_scalar', 'max')
     backend, self_data = prepare1('_clamp_scalar', 'promote', self, None)
     out = wrap(backend.clamp(self_data, min, max), backend)
     if GRAD_STATE.enabled and (self._requires_grad):
@@ -1870,15 +1872,15 @@ def _remainder(self, other):
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
         node = RemainderBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is float or self.__class__ is int else edge_maybe(self)), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
+        node.next_functions = next_functions = ((NO_EDGE if self.__class__ is py_float or self.__class__ is py_int else edge_maybe(self)), (NO_EDGE if other.__class__ is py_float or other.__class__ is py_int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
-            node.other = save_maybe(other)
-        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
+            node.other = save_maybe(other) if not (other.__class__ is py_float or other.__class__ is py_int) else other
+        node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
         if next_functions[1][0] is not None:
-            node.self = save_maybe(self)
-        node.self_meta = None if self.__class__ is float or self.__class__ is int else meta_of(self, out)
+            node.self = save_maybe(self) if not (self.__class__ is py_float or self.__class__ is py_int) else self
+        node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if (next_functions[1][0] is not None) and isinstance(other, Tensor) or (next_functions[1][0] is not None) and isinstance(self, Tensor):
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1905,12 +1907,12 @@ def _fmod(self, other):
     if GRAD_STATE.enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         node = FmodBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = (edge_of(self), (NO_EDGE if other.__class__ is float or other.__class__ is int else edge_maybe(other)))
+        node.next_functions = next_functions = (edge_of(self), (NO_EDGE if other.__class__ is py_float or other.__class__ is py_int else edge_maybe(other)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[1][0] is not None:
-            node.other = save_maybe(other)
-        node.other_meta = None if other.__class__ is float or other.__class__ is int else meta_of(other, out)
+            node.other = save_maybe(other) if not (other.__class__ is py_float or other.__class__ is py_int) else other
+        node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = SavedTensor(self)
         node.self_meta = meta_of(self, out)
@@ -1987,7 +1989,7 @@ def lerp(self, end, weight):
     if GRAD_STATE.enabled and (self._requires_grad or end._requires_grad or (isinstance(weight, Tensor) and weight._requires_grad)):
         node = LerpBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = (edge_of(self), edge_of(end), (NO_EDGE if weight.__class__ is float or weight.__class__ is int else edge_maybe(weight)))
+        node.next_functions = next_functions = (edge_of(self), edge_of(end), (NO_EDGE if weight.__class__ is py_float or weight.__class__ is py_int else edge_maybe(weight)))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[2][0] is not None:
@@ -1997,8 +1999,8 @@ def lerp(self, end, weight):
             node.self = SavedTensor(self)
         node.self_meta = meta_of(self, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
-            node.weight = save_maybe(weight)
-        node.weight_meta = None if weight.__class__ is float or weight.__class__ is int else meta_of(weight, out)
+            node.weight = save_maybe(weight) if not (weight.__class__ is py_float or weight.__class__ is py_int) else weight
+        node.weight_meta = None if weight.__class__ is py_float or weight.__class__ is py_int else meta_of(weight, out)
         if next_functions[2][0] is not None or next_functions[2][0] is not None or (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(weight, Tensor):
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2294,7 +2296,7 @@ def norm(self, p='fro', dim=None, keepdim=False, *, dtype=None):
 
 def _norm(self, p, dim, keepdim):
     """Return the p-norm over dim of a floating-point tensor that norm has checked."""
-    p = p if p.__class__ is int or p.__class__ is float else scalar_arg(p, '_norm', 'p')
+    p = p if p.__class__ is py_float or p.__class__ is py_int else scalar_arg(p, '_norm', 'p')
     dim = dims_arg(dim, self._data.ndim, '_norm')
     check_bool(keepdim, '_norm', 'keepdim')
     backend, self_data = prepare1('_norm', 'keep', self, None)
@@ -2651,7 +2653,7 @@ def pad(input, pad, mode='constant', value=None):
 def constant_pad_nd(input, pad, value=0):
     """Return input padded with value as pad lists (before, after) pairs from the last dim backwards; negative pads crop."""
     pad = int_list_arg(pad, 'constant_pad_nd', 'pad')
-    value = value if value.__class__ is int or value.__class__ is float else scalar_arg(value, 'constant_pad_nd', 'value')
+    value = value if value.__class__ is py_float or value.__class__ is py_int else scalar_arg(value, 'constant_pad_nd', 'value')
     backend, input_data = prepare1('constant_pad_nd', 'none', input, None)
     out = wrap(backend.constant_pad_nd(input_data, pad, value), backend)
     if GRAD_STATE.enabled and (input._requires_grad):
@@ -3116,7 +3118,7 @@ def _scatter(self, dim, index, src):
 def _scatter_value(self, dim, index, value):
     """Return scatter(self, dim, index, value=value) for arguments that scatter has checked."""
     dim = dim_arg(dim, self._data.ndim, '_scatter_value')
-    value = value if value.__class__ is int or value.__class__ is float else scalar_arg(value, '_scatter_value', 'value')
+    value = value if value.__class__ is py_float or value.__class__ is py_int else scalar_arg(value, '_scatter_value', 'value')
     backend, self_data, index_data = prepare2('_scatter_value', 'none', self, index, False)
     out = wrap(backend.scatter(self_data, dim, index_data, value), backend)
     if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad):
