@@ -143,25 +143,27 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 def _check_class_target(input, target, weight):
     """Check shapes and dtypes of a class-index loss; return the number of classes."""
-    if input.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
-    if target.dtype not in (_dtype.int64, _dtype.uint8):
+    # Shapes come from the arrays: this runs on every loss call, and the Tensor properties cost a call each.
+    input_shape, target_shape = input._data.shape, target._data.shape
+    if not input_shape:
+        raise ValueError(f"Expected 1 or more dimensions (got {len(input_shape)})")
+    if target._data.dtype not in _CLASS_TARGET_DTYPES:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_LEGACY_NAMES.get(target.dtype, target.dtype)}")
-    if input.ndim == 1:
-        if target.ndim != 0:
-            raise ValueError(f"Expected input batch_size (1) to match target batch_size ({target.shape[0] if target.ndim else 1}).")
-        classes = input.shape[0]
+    target_batch = target_shape[0] if target_shape else 1
+    if len(input_shape) == 1:
+        if target_shape:
+            raise ValueError(f"Expected input batch_size (1) to match target batch_size ({target_batch}).")
+        classes = input_shape[0]
     else:
-        if target.ndim == 0 or target.shape[0] != input.shape[0]:
+        if not target_shape or target_shape[0] != input_shape[0]:
             raise ValueError(
-                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                f"({target.shape[0] if target.ndim else 1})."
+                f"Expected input batch_size ({input_shape[0]}) to match target batch_size ({target_batch})."
             )
-        expected = (input.shape[0],) + tuple(input.shape[2:])
-        if tuple(target.shape) != expected:
-            raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
-        classes = input.shape[1]
-    if weight is not None and tuple(weight.shape) != (classes,):
+        expected = (input_shape[0],) + input_shape[2:]
+        if target_shape != expected:
+            raise RuntimeError(f"Expected target size {list(expected)}, got {list(target_shape)}")
+        classes = input_shape[1]
+    if weight is not None and weight._data.shape != (classes,):
         raise RuntimeError(
             f"weight tensor should be defined either for all {classes} classes or no classes but got weight "
             f"tensor of shape: {list(weight.shape)}"
@@ -169,6 +171,7 @@ def _check_class_target(input, target, weight):
     return classes
 
 
+_CLASS_TARGET_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 _LEGACY_NAMES = {_dtype.float32: "Float", _dtype.float64: "Double", _dtype.float16: "Half", _dtype.int32: "Int",
                  _dtype.int16: "Short", _dtype.int8: "Char", _dtype.bool_: "Bool"}
 
@@ -215,12 +218,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def _fusable(input, weight):
     """Return whether the _nll_loss kernel computes the loss: it has no gradient for a class weight."""
-    return input.is_floating_point() and (weight is None or not weight.requires_grad)
+    return input._data.dtype.kind == "f" and (weight is None or not weight._requires_grad)
 
 
 def _fused_nll(input, target, weight, ignore_index, reduction):
     _check_class_target(input, target, weight)
-    if weight is not None and weight.dtype is not input.dtype:
+    if weight is not None and weight._data.dtype != input._data.dtype:
         weight = weight.to(input.dtype)
     return _ops._nll_loss(input, target, weight, reduction, ignore_index)
 
@@ -232,20 +235,20 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if input.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
-    class_dim = 0 if input.ndim == 1 else 1
-    classes = input.shape[class_dim]
+    input_shape = input._data.shape
+    if not input_shape:
+        raise ValueError(f"Expected 1 or more dimensions (got {len(input_shape)})")
+    class_dim = 0 if len(input_shape) == 1 else 1
+    classes = input_shape[class_dim]
     log_probs = _ops.log_softmax(input, class_dim)
-    weight_shape = [1] * input.ndim
-    weight_shape[class_dim] = classes
 
-    if target.is_floating_point() and tuple(target.shape) == tuple(input.shape):
-        return _cross_entropy_probabilities(log_probs, target, weight, weight_shape, ignore_index, reduction,
-                                            label_smoothing, classes, class_dim)
+    if target._data.dtype.kind == "f" and target._data.shape == input_shape:
+        return _cross_entropy_probabilities(log_probs, target, weight, _class_shape(input_shape, class_dim),
+                                            ignore_index, reduction, label_smoothing, classes, class_dim)
 
     if label_smoothing == 0 and _fusable(log_probs, weight):
         return _fused_nll(log_probs, target, weight, ignore_index, reduction)
+    weight_shape = _class_shape(input_shape, class_dim)
     losses, target_weight = _nll_terms(log_probs, target, weight, ignore_index)
     nll = _reduce_nll(losses, target_weight, reduction)
     if label_smoothing == 0:
@@ -261,6 +264,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     elif reduction == "sum":
         smooth = _ops.sum(smooth)
     return _ops.add(_ops.mul(nll, 1 - label_smoothing), _ops.mul(smooth, label_smoothing / classes))
+
+
+def _class_shape(input_shape, class_dim):
+    """Return the shape that broadcasts a class weight against the input: 1 but in the class dim."""
+    shape = [1] * len(input_shape)
+    shape[class_dim] = input_shape[class_dim]
+    return shape
 
 
 def _reduce_nll(losses, target_weight, reduction):

@@ -143,10 +143,10 @@ class NnKernels:
         else:
             target_weight = _target_weight(safe, kept, weight, x.dtype)
             losses = _array(picked * -target_weight)
-            total_weight = target_weight.sum(dtype=x.dtype)
+            total_weight = np.add.reduce(target_weight, axis=None, dtype=x.dtype)
         if reduction == "none":
             return losses
-        total = losses.sum(dtype=x.dtype)
+        total = np.add.reduce(losses, axis=None, dtype=x.dtype)
         if reduction == "sum":
             return _array(total)
         return _array(total / total_weight)

@@ -150,7 +150,8 @@ def render_primitive(op: Op) -> str:
 
     if op.bool_error:
         checks = " or ".join(
-            f"{a.name}_data.dtype.kind == 'b'" if a.type == "Tensor" else f"is_bool_data({a.name}_data)"
+            f"{a.name}_data.dtype.kind == 'b'" if a.type == "Tensor"
+            else f"(not ({_is_number(a.name + '_data')}) and is_bool_data({a.name}_data))"
             for a in tensors
         )
         lines.append(f"    if {checks}:")

@@ -152,7 +152,7 @@ def sub(self, other, *, alpha=1):
     """Return self - alpha * other, elementwise with broadcasting."""
     alpha = alpha if alpha.__class__ is py_float or alpha.__class__ is py_int else scalar_arg(alpha, 'sub', 'alpha')
     backend, self_data, other_data = prepare2('sub', 'promote', self, other, True)
-    if is_bool_data(self_data) or is_bool_data(other_data):
+    if (not (self_data.__class__ is py_float or self_data.__class__ is py_int) and is_bool_data(self_data)) or (not (other_data.__class__ is py_float or other_data.__class__ is py_int) and is_bool_data(other_data)):
         raise RuntimeError('Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.')
     out = wrap(backend.sub(self_data, other_data, alpha), backend)
     if GRAD_STATE.enabled and ((isinstance(self, Tensor) and self._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
