@@ -243,14 +243,15 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
     try:
         ready = [(-node._seq, node) for node in root_nodes if deps[node] == 0]
         heapq.heapify(ready)
-        # The one node that became ready while nothing else was: it runs next without the heap.
-        following = None
+        # The one node that became ready while nothing else was runs next without the heap, with its
+        # gradients in ``handed`` instead of ``buffers``.
+        following = handed = None
         while following is not None or ready:
             if following is not None:
-                node, following = following, None
+                node, grads, following = following, handed, None
             else:
                 node = heappop(ready)[1]
-            grads = buffers.pop(node)
+                grads = buffers.pop(node)
 
             apply_arrays = node.apply_arrays
             if plain and apply_arrays is not None and not (hook_states and node in HOOK_STATES):
@@ -285,24 +286,32 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                     continue
                 if needed is not None and next_node not in needed:
                     continue
-                buffer = buffers.get(next_node)
-                if buffer is None:
-                    buffer = buffers[next_node] = [None] * next_node.num_outputs
-                if g is not None:
-                    if array_backend is not None:
-                        g = (g, array_backend)
-                    previous = buffer[input_nr]
-                    buffer[input_nr] = g if previous is None else _add_grads(previous, g)
+                if g is not None and array_backend is not None:
+                    g = (g, array_backend)
                 remaining = deps[next_node] - 1
                 deps[next_node] = remaining
-                if remaining == 0:
-                    if following is None and not ready:
-                        following = next_node
-                    else:
-                        if following is not None:
-                            heappush(ready, (-following._seq, following))
-                            following = None
-                        heappush(ready, (-next_node._seq, next_node))
+                buffer = buffers.get(next_node)
+                if remaining == 0 and buffer is None and next_node.num_outputs == 1:
+                    # Its only gradient, and nothing buffered (as along a chain): no buffer is needed.
+                    buffer = [g]
+                else:
+                    if buffer is None:
+                        buffer = buffers[next_node] = [None] * next_node.num_outputs
+                    if g is not None:
+                        previous = buffer[input_nr]
+                        buffer[input_nr] = g if previous is None else _add_grads(previous, g)
+                    if remaining:
+                        continue
+                    del buffers[next_node]
+                if following is None and not ready:
+                    following, handed = next_node, buffer
+                else:
+                    if following is not None:
+                        buffers[following] = handed
+                        heappush(ready, (-following._seq, following))
+                        following = None
+                    buffers[next_node] = buffer
+                    heappush(ready, (-next_node._seq, next_node))
     finally:
         GRAD_STATE.enabled = previous_mode
     return captured
