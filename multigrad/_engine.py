@@ -271,6 +271,11 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                         saved = getattr(node, name, None)
                         if saved.__class__ is SavedTensor:
                             saved.tensor = saved.data = saved.counter = None
+            elif plain and node.__class__ is AccumulateGrad and not (hook_states and node in HOOK_STATES):
+                g = grads[0]
+                if g is not None:
+                    accumulate_into_leaf(node.variable, _as_tensor(g))
+                continue
             else:
                 array_backend = None
                 grads = [_as_tensor(g) for g in grads]

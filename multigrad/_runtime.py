@@ -203,6 +203,11 @@ def broadcast_shapes(a: tuple, b: tuple) -> tuple:
     """Return the broadcast of two shapes, or raise PyTorch's size-mismatch error."""
     if a == b:
         return a
+    # The common bias case: one shape ends the other.
+    if len(b) < len(a) and a[len(a) - len(b):] == b:
+        return a
+    if len(a) < len(b) and b[len(b) - len(a):] == a:
+        return b
     ndim = max(len(a), len(b))
     pa = (1,) * (ndim - len(a)) + tuple(a)
     pb = (1,) * (ndim - len(b)) + tuple(b)
