@@ -71,17 +71,16 @@ class NnKernels:
     # -- negative log-likelihood ---------------------------------------------------
 
     def _nll_targets(self: "OpenCLBackend", target: CLArray, weight: CLArray | None, ignore_index: int, classes: int,
-                     dtype: np.dtype) -> tuple[CLArray, CLArray]:
+                     dtype: np.dtype) -> tuple[CLArray, CLArray | None]:
         """Return each target with ignored ones replaced by 0, and its weight (0 where ignored).
 
-        The targets are checked on the host, which reads ``target`` once.
+        The weight is None when every target counts once (no class weight, none
+        ignored). The targets are checked on the host, which reads ``target`` once.
         """
         safe, kept = nll_targets(self.to_numpy(target), ignore_index, classes)
         safe_device = self.from_numpy(safe)
         if weight is None:
-            if kept is None:
-                return safe_device, self.full(safe.shape, 1, dtype)
-            return safe_device, self.from_numpy(kept.astype(dtype))
+            return safe_device, None if kept is None else self.from_numpy(kept.astype(dtype))
         picked = self.index_select(self.cast(weight, dtype), 0, _reshape(self, safe_device, (-1,)))
         target_weight = _reshape(self, picked, safe.shape)
         if kept is not None:
@@ -93,13 +92,16 @@ class NnKernels:
         """Return ``-weight[t] * x[n, t]`` for each target ``t``, summed, averaged by weight or per position."""
         class_dim = 0 if x.ndim == 1 else 1
         safe, target_weight = self._nll_targets(target, weight, ignore_index, x.shape[class_dim], x.dtype)
-        picked = self.gather(x, class_dim, views.unsqueeze(safe, class_dim))
-        losses = self.neg(self.mul(_reshape(self, picked, safe.shape), target_weight))
+        picked = _reshape(self, self.gather(x, class_dim, views.unsqueeze(safe, class_dim)), safe.shape)
+        # Without weights every target counts once, which saves three kernel launches.
+        losses = self.neg(picked if target_weight is None else self.mul(picked, target_weight))
         if reduction == "none":
             return losses
         total = self.sum(losses, (), False)
         if reduction == "sum":
             return total
+        if target_weight is None:
+            return self.true_divide(total, safe.size)
         return self.true_divide(total, self.sum(target_weight, (), False))
 
     def nll_loss_backward(self: "OpenCLBackend", grad_output: CLArray, target: CLArray, weight: CLArray | None,
@@ -108,9 +110,15 @@ class NnKernels:
         class_dim = 0 if len(shape) == 1 else 1
         dtype = grad_output.dtype
         safe, target_weight = self._nll_targets(target, weight, ignore_index, shape[class_dim], dtype)
-        scale = self.neg(self.mul(target_weight, grad_output))
-        if reduction == "mean":
-            scale = self.true_divide(scale, self.sum(target_weight, (), False))
+        if target_weight is None:
+            scale = self.neg(grad_output)
+            if reduction == "mean":
+                scale = self.true_divide(scale, safe.size)
+            scale = views.expand(scale, safe.shape) if scale.shape != safe.shape else scale
+        else:
+            scale = self.neg(self.mul(target_weight, grad_output))
+            if reduction == "mean":
+                scale = self.true_divide(scale, self.sum(target_weight, (), False))
         zeros = self.full(tuple(shape), 0, dtype)
         return self.scatter(zeros, class_dim, views.unsqueeze(safe, class_dim), views.unsqueeze(scale, class_dim))
 
