@@ -240,7 +240,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"Expected 1 or more dimensions (got {len(input_shape)})")
     class_dim = 0 if len(input_shape) == 1 else 1
     classes = input_shape[class_dim]
-    log_probs = _ops.log_softmax(input, class_dim)
+    log_probs = _ops._log_softmax(input, class_dim)  # input is checked and class_dim normalized
 
     if target._data.dtype.kind == "f" and target._data.shape == input_shape:
         return _cross_entropy_probabilities(log_probs, target, weight, _class_shape(input_shape, class_dim),
