@@ -453,6 +453,6 @@ def matmul_backward_array(b, grad, self, other, which):
     return _through_tensors(matmul_backward, b, grad, self, other, which)
 
 
-def _nll_loss_backward_array(b, grad, target, weight, shape, reduction, ignore_index):
+def _nll_loss_backward_array(b, grad, self, target, weight, reduction, ignore_index):
     """Array twin of the ``_nll_loss_backward`` op, whose arguments were checked when the loss ran."""
-    return b.nll_loss_backward(grad, target, weight, tuple(shape), reduction, ignore_index)
+    return b.nll_loss_backward(grad, self, target, weight, reduction, ignore_index)

@@ -142,33 +142,45 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 def _check_class_target(input, target, weight):
-    """Check shapes and dtypes of a class-index loss; return the number of classes."""
+    """Check shapes and dtypes of a class-index loss, with PyTorch's messages.
+
+    Return the number of classes and the target, a 1-element target of a 1-d
+    input viewed as 0-d as PyTorch does.
+    """
     # Shapes come from the arrays: this runs on every loss call, and the Tensor properties cost a call each.
     input_shape, target_shape = input._data.shape, target._data.shape
     if not input_shape:
         raise ValueError(f"Expected 1 or more dimensions (got {len(input_shape)})")
     if target._data.dtype not in _CLASS_TARGET_DTYPES:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_LEGACY_NAMES.get(target.dtype, target.dtype)}")
-    target_batch = target_shape[0] if target_shape else 1
     if len(input_shape) == 1:
-        if target_shape:
-            raise ValueError(f"Expected input batch_size (1) to match target batch_size ({target_batch}).")
+        if len(target_shape) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if len(target_shape) == 1:
+            if target_shape[0] != 1:
+                raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target_shape[0]}")
+            target = _ops.reshape(target, ())
         classes = input_shape[0]
     else:
-        if not target_shape or target_shape[0] != input_shape[0]:
+        target_batch = target_shape[0] if target_shape else 0
+        if target_batch != input_shape[0]:
             raise ValueError(
                 f"Expected input batch_size ({input_shape[0]}) to match target batch_size ({target_batch})."
             )
+        if len(input_shape) == 2 and len(target_shape) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         expected = (input_shape[0],) + input_shape[2:]
         if target_shape != expected:
             raise RuntimeError(f"Expected target size {list(expected)}, got {list(target_shape)}")
+        if len(input_shape) > 2 and target._data.dtype != np.int64:
+            raise RuntimeError("expected scalar type Long but found Byte")
         classes = input_shape[1]
     if weight is not None and weight._data.shape != (classes,):
         raise RuntimeError(
             f"weight tensor should be defined either for all {classes} classes or no classes but got weight "
             f"tensor of shape: {list(weight.shape)}"
         )
-    return classes
+    return classes, target
 
 
 _CLASS_TARGET_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
@@ -182,7 +194,7 @@ def _nll_terms(input, target, weight, ignore_index):
     The picked log-probability is a masked sum over the class dim, so its
     gradient is a where, and ignored or out-of-range targets never index.
     """
-    classes = _check_class_target(input, target, weight)
+    classes, target = _check_class_target(input, target, weight)
     class_dim = 0 if input.ndim == 1 else 1
     targets = numpy_of(target).astype(np.int64)
     valid = targets != ignore_index
@@ -222,7 +234,7 @@ def _fusable(input, weight):
 
 
 def _fused_nll(input, target, weight, ignore_index, reduction):
-    _check_class_target(input, target, weight)
+    _, target = _check_class_target(input, target, weight)
     if weight is not None and weight._data.dtype != input._data.dtype:
         weight = weight.to(input.dtype)
     return _ops._nll_loss(input, target, weight, reduction, ignore_index)

@@ -136,35 +136,46 @@ class NnKernels:
             picked = x[np.arange(x.shape[0]), safe]
         else:
             picked = np.take_along_axis(x, np.expand_dims(safe, class_dim), class_dim).squeeze(class_dim)
-        if weight is None and kept is None:
-            # Every target counts once: the losses are the negated picks and the weight sum is their number.
-            losses = _array(np.negative(picked))
-            total_weight = x.dtype.type(losses.size)
-        else:
-            target_weight = _target_weight(safe, kept, weight, x.dtype)
-            losses = _array(picked * -target_weight)
-            total_weight = np.add.reduce(target_weight, axis=None, dtype=x.dtype)
-        if reduction == "none":
-            return losses
-        total = np.add.reduce(losses, axis=None, dtype=x.dtype)
-        if reduction == "sum":
-            return _array(total)
-        return _array(total / total_weight)
+        # A weight sum of 0 ('mean' with every target ignored) gives nan, as in PyTorch.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if weight is None and kept is None:
+                # Every target counts once: the losses are the negated picks and the weight sum is their number.
+                losses = _array(np.negative(picked))
+                total_weight = x.dtype.type(losses.size)
+            else:
+                target_weight = _target_weight(safe, kept, weight, x.dtype)
+                losses = _array(picked * -target_weight)
+                if kept is not None:
+                    # An ignored position reads class 0 in place of its target, which may be inf or nan.
+                    losses[~kept] = 0
+                total_weight = np.add.reduce(target_weight, axis=None, dtype=x.dtype)
+            if reduction == "none":
+                return losses
+            total = np.add.reduce(losses, axis=None, dtype=x.dtype)
+            if reduction == "sum":
+                return _array(total)
+            return _array(total / total_weight)
 
-    def nll_loss_backward(self, grad_output, target, weight, shape, reduction, ignore_index):
+    def nll_loss_backward(self, grad_output, x, target, weight, reduction, ignore_index):
+        shape = x.shape
         class_dim = _class_dim(len(shape))
         dtype = grad_output.dtype
         safe, kept = nll_targets(target, ignore_index, shape[class_dim])
-        if weight is None and kept is None:
-            # Every target counts once: a 0-d scale (after 'mean' or 'sum') is written to every target.
-            scale = -grad_output
-            if reduction == "mean":
-                scale = scale / dtype.type(safe.size)
-        else:
-            target_weight = _target_weight(safe, kept, weight, dtype)
-            scale = target_weight * -grad_output
-            if reduction == "mean":
-                scale /= target_weight.sum(dtype=dtype)
+        # A weight sum of 0 gives nan, written only where a target is kept.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if weight is None and kept is None:
+                # Every target counts once: a 0-d scale (after 'mean' or 'sum') is written to every target.
+                scale = -grad_output
+                if reduction == "mean":
+                    scale = scale / dtype.type(safe.size)
+            else:
+                target_weight = _target_weight(safe, kept, weight, dtype)
+                scale = _array(target_weight * -grad_output)
+                if reduction == "mean":
+                    scale /= target_weight.sum(dtype=dtype)
+                if kept is not None:
+                    # Ignored positions get no gradient, even where 'mean' divided by a weight sum of 0.
+                    scale[~kept] = 0
         out = np.zeros(shape, dtype=dtype)
         if len(shape) == 1:
             out[safe] = scale

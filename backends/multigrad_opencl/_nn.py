@@ -71,30 +71,35 @@ class NnKernels:
     # -- negative log-likelihood ---------------------------------------------------
 
     def _nll_targets(self: "OpenCLBackend", target: CLArray, weight: CLArray | None, ignore_index: int, classes: int,
-                     dtype: np.dtype) -> tuple[CLArray, CLArray | None]:
-        """Return each target with ignored ones replaced by 0, and its weight (0 where ignored).
+                     dtype: np.dtype) -> tuple[CLArray, CLArray | None, CLArray | None]:
+        """Return each target with ignored ones replaced by 0, its weight and the mask of kept targets.
 
         The weight is None when every target counts once (no class weight, none
-        ignored). The targets are checked on the host, which reads ``target`` once.
+        ignored), and the mask is None when no target is ignored. The targets
+        are checked on the host, which reads ``target`` once.
         """
         safe, kept = nll_targets(self.to_numpy(target), ignore_index, classes)
         safe_device = self.from_numpy(safe)
+        kept_device = None if kept is None else self.from_numpy(kept)
         if weight is None:
-            return safe_device, None if kept is None else self.from_numpy(kept.astype(dtype))
+            return safe_device, None if kept is None else self.cast(kept_device, dtype), kept_device
         picked = self.index_select(self.cast(weight, dtype), 0, _reshape(self, safe_device, (-1,)))
         target_weight = _reshape(self, picked, safe.shape)
-        if kept is not None:
-            target_weight = self.mul(target_weight, self.from_numpy(kept.astype(dtype)))
-        return safe_device, target_weight
+        if kept_device is not None:
+            target_weight = self.where(kept_device, target_weight, 0)
+        return safe_device, target_weight, kept_device
 
     def nll_loss(self: "OpenCLBackend", x: CLArray, target: CLArray, weight: CLArray | None, reduction: str,
                  ignore_index: int) -> CLArray:
         """Return ``-weight[t] * x[n, t]`` for each target ``t``, summed, averaged by weight or per position."""
         class_dim = 0 if x.ndim == 1 else 1
-        safe, target_weight = self._nll_targets(target, weight, ignore_index, x.shape[class_dim], x.dtype)
+        safe, target_weight, kept = self._nll_targets(target, weight, ignore_index, x.shape[class_dim], x.dtype)
         picked = _reshape(self, self.gather(x, class_dim, views.unsqueeze(safe, class_dim)), safe.shape)
         # Without weights every target counts once, which saves three kernel launches.
         losses = self.neg(picked if target_weight is None else self.mul(picked, target_weight))
+        if kept is not None:
+            # An ignored position reads class 0 in place of its target, which may be inf or nan.
+            losses = self.where(kept, losses, 0)
         if reduction == "none":
             return losses
         total = self.sum(losses, (), False)
@@ -104,12 +109,13 @@ class NnKernels:
             return self.true_divide(total, safe.size)
         return self.true_divide(total, self.sum(target_weight, (), False))
 
-    def nll_loss_backward(self: "OpenCLBackend", grad_output: CLArray, target: CLArray, weight: CLArray | None,
-                          shape: Sequence[int], reduction: str, ignore_index: int) -> CLArray:
-        """Return zeros of ``shape`` with ``-weight[t] * grad_output`` (over the weight sum for 'mean') at each target."""
+    def nll_loss_backward(self: "OpenCLBackend", grad_output: CLArray, x: CLArray, target: CLArray,
+                          weight: CLArray | None, reduction: str, ignore_index: int) -> CLArray:
+        """Return zeros shaped like ``x`` with ``-weight[t] * grad_output`` (over the weight sum for 'mean') at each target."""
+        shape = x.shape
         class_dim = 0 if len(shape) == 1 else 1
         dtype = grad_output.dtype
-        safe, target_weight = self._nll_targets(target, weight, ignore_index, shape[class_dim], dtype)
+        safe, target_weight, kept = self._nll_targets(target, weight, ignore_index, shape[class_dim], dtype)
         if target_weight is None:
             scale = self.neg(grad_output)
             if reduction == "mean":
@@ -119,6 +125,9 @@ class NnKernels:
             scale = self.neg(self.mul(target_weight, grad_output))
             if reduction == "mean":
                 scale = self.true_divide(scale, self.sum(target_weight, (), False))
+            if kept is not None:
+                # Ignored positions get no gradient, even where 'mean' divided by a weight sum of 0.
+                scale = self.where(kept, scale, 0)
         zeros = self.full(tuple(shape), 0, dtype)
         return self.scatter(zeros, class_dim, views.unsqueeze(safe, class_dim), views.unsqueeze(scale, class_dim))
 

@@ -22,12 +22,16 @@ class AddBackward0(Node):
             grad_self = grad_d
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
+            elif grad_self.dtype != grad_d.dtype:
+                grad_self = b.cast(grad_self, grad_d.dtype)
         grad_other = None
         if next_functions[1][0] is not None:
             alpha = node.alpha
             grad_other = (grad_d if alpha == 1 else b.mul(grad_d, alpha))
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
+            elif grad_other.dtype != grad_d.dtype:
+                grad_other = b.cast(grad_other, grad_d.dtype)
         return (grad_self, grad_other)
 
     def apply(node, grads):
@@ -64,12 +68,16 @@ class SubBackward0(Node):
             grad_self = grad_d
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
+            elif grad_self.dtype != grad_d.dtype:
+                grad_self = b.cast(grad_self, grad_d.dtype)
         grad_other = None
         if next_functions[1][0] is not None:
             alpha = node.alpha
             grad_other = (b.neg(grad_d) if alpha == 1 else b.mul(grad_d, (-alpha)))
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
+            elif grad_other.dtype != grad_d.dtype:
+                grad_other = b.cast(grad_other, grad_d.dtype)
         return (grad_self, grad_other)
 
     def apply(node, grads):
@@ -107,12 +115,16 @@ class MulBackward0(Node):
             grad_self = b.mul(grad_d, other_d)
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
+            elif grad_self.dtype != grad_d.dtype:
+                grad_self = b.cast(grad_self, grad_d.dtype)
         grad_other = None
         if next_functions[1][0] is not None:
             self_d = unpack_data(node.self, node)
             grad_other = b.mul(grad_d, self_d)
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
+            elif grad_other.dtype != grad_d.dtype:
+                grad_other = b.cast(grad_other, grad_d.dtype)
         return (grad_self, grad_other)
 
     def apply(node, grads):
@@ -463,12 +475,16 @@ class WhereBackward0(Node):
             grad_self = b.where(condition_d, grad_d, 0.0)
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
+            elif grad_self.dtype != grad_d.dtype:
+                grad_self = b.cast(grad_self, grad_d.dtype)
         grad_other = None
         if next_functions[2][0] is not None:
             condition_d = node.condition.unpack_data(node)
             grad_other = b.where(condition_d, 0.0, grad_d)
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
+            elif grad_other.dtype != grad_d.dtype:
+                grad_other = b.cast(grad_other, grad_d.dtype)
         return (grad_condition, grad_self, grad_other)
 
     def apply(node, grads):
@@ -1317,6 +1333,8 @@ class Atan2Backward0(Node):
             grad_self = b.true_divide(b.mul(grad_d, other_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d)))
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
+            elif grad_self.dtype != grad_d.dtype:
+                grad_self = b.cast(grad_self, grad_d.dtype)
         grad_other = None
         if next_functions[1][0] is not None:
             other_d = node.other.unpack_data(node)
@@ -1324,6 +1342,8 @@ class Atan2Backward0(Node):
             grad_other = b.true_divide(b.mul(b.neg(grad_d), self_d), b.add(b.mul(self_d, self_d), b.mul(other_d, other_d)))
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
+            elif grad_other.dtype != grad_d.dtype:
+                grad_other = b.cast(grad_other, grad_d.dtype)
         return (grad_self, grad_other)
 
     def apply(node, grads):
@@ -1678,6 +1698,8 @@ class MaximumBackward0(Node):
             grad_self = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(self_d, other_d), grad_d, 0.0))
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
+            elif grad_self.dtype != grad_d.dtype:
+                grad_self = b.cast(grad_self, grad_d.dtype)
         grad_other = None
         if next_functions[1][0] is not None:
             other_d = node.other.unpack_data(node)
@@ -1685,6 +1707,8 @@ class MaximumBackward0(Node):
             grad_other = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.gt(other_d, self_d), grad_d, 0.0))
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
+            elif grad_other.dtype != grad_d.dtype:
+                grad_other = b.cast(grad_other, grad_d.dtype)
         return (grad_self, grad_other)
 
     def apply(node, grads):
@@ -1726,6 +1750,8 @@ class MinimumBackward0(Node):
             grad_self = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(self_d, other_d), grad_d, 0.0))
             if node.self_meta is not None:
                 grad_self = fit_array(b, grad_self, node.self_meta)
+            elif grad_self.dtype != grad_d.dtype:
+                grad_self = b.cast(grad_self, grad_d.dtype)
         grad_other = None
         if next_functions[1][0] is not None:
             other_d = node.other.unpack_data(node)
@@ -1733,6 +1759,8 @@ class MinimumBackward0(Node):
             grad_other = b.where(b.eq(self_d, other_d), b.true_divide(grad_d, 2), b.where(b.lt(other_d, self_d), grad_d, 0.0))
             if node.other_meta is not None:
                 grad_other = fit_array(b, grad_other, node.other_meta)
+            elif grad_other.dtype != grad_d.dtype:
+                grad_other = b.cast(grad_other, grad_d.dtype)
         return (grad_self, grad_other)
 
     def apply(node, grads):
@@ -1990,21 +2018,21 @@ class LogSigmoidBackward0(Node):
 
 
 class NllLossBackward0(Node):
-    """Backward of ``_nll_loss``: input: _nll_loss_backward(grad, target, weight, input.shape, reduction, ignore_index)."""
+    """Backward of ``_nll_loss``: input: _nll_loss_backward(grad, input, target, weight, reduction, ignore_index)."""
 
-    __slots__ = ('ignore_index', 'input_shape', 'reduction', 'target', 'weight')
-    _saved_names = ('target', 'weight')
+    __slots__ = ('ignore_index', 'input', 'reduction', 'target', 'weight')
+    _saved_names = ('input', 'target', 'weight')
 
     def apply_arrays(node, b, grad_d):
         next_functions = node.next_functions
         grad_input = None
         if next_functions[0][0] is not None:
             ignore_index = node.ignore_index
-            input_shape = node.input_shape
+            input_d = node.input.unpack_data(node)
             reduction = node.reduction
             target_d = node.target.unpack_data(node)
             weight_d = unpack_data(node.weight, node)
-            grad_input = _nll_loss_backward_array(b, grad_d, target_d, weight_d, input_shape, reduction, ignore_index)
+            grad_input = _nll_loss_backward_array(b, grad_d, input_d, target_d, weight_d, reduction, ignore_index)
         grad_target = None
         grad_weight = None
         return (grad_input, grad_target, grad_weight)
@@ -2019,21 +2047,21 @@ class NllLossBackward0(Node):
         grad_input = None
         if next_functions[0][0] is not None:
             ignore_index = node.ignore_index
-            input_shape = node.input_shape
+            input = unpack(node.input, node)
             reduction = node.reduction
             target = unpack(node.target, node)
             weight = unpack(node.weight, node)
-            grad_input = _nll_loss_backward(grad, target, weight, input_shape, reduction, ignore_index)
+            grad_input = _nll_loss_backward(grad, input, target, weight, reduction, ignore_index)
         grad_target = None
         grad_weight = None
         return (grad_input, grad_target, grad_weight)
 
 
 class NllLossBackwardBackward0(Node):
-    """Backward of ``_nll_loss_backward``: grad_output: _nll_loss(grad, target, weight, reduction, ignore_index)."""
+    """Backward of ``_nll_loss_backward``: grad_output: _nll_loss(grad, target, weight, reduction, ignore_index); self: zeros_like(self)."""
 
-    __slots__ = ('ignore_index', 'reduction', 'target', 'weight')
-    _saved_names = ('target', 'weight')
+    __slots__ = ('ignore_index', 'reduction', 'self', 'target', 'weight')
+    _saved_names = ('self', 'target', 'weight')
 
     def apply(node, grads):
         grad = grads[0]
@@ -2045,9 +2073,13 @@ class NllLossBackwardBackward0(Node):
             target = unpack(node.target, node)
             weight = unpack(node.weight, node)
             grad_grad_output = _nll_loss(grad, target, weight, reduction, ignore_index)
+        grad_self = None
+        if next_functions[1][0] is not None:
+            self = unpack(node.self, node)
+            grad_self = zeros_like(self)
         grad_target = None
         grad_weight = None
-        return (grad_grad_output, grad_target, grad_weight)
+        return (grad_grad_output, grad_self, grad_target, grad_weight)
 
 
 class BinaryCrossEntropyBackward0(Node):

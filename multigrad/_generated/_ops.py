@@ -2528,41 +2528,47 @@ def _nll_loss(input, target, weight, reduction, ignore_index):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.ignore_index = ignore_index
-        node.input_shape = shape_of(input)
+        if next_functions[0][0] is not None:
+            node.input = SavedTensor(input)
         if next_functions[0][0] is not None:
             node.reduction = reduction
         if next_functions[0][0] is not None:
             node.target = SavedTensor(target)
         if next_functions[0][0] is not None:
             node.weight = save_maybe(weight)
-        if next_functions[0][0] is not None or (next_functions[0][0] is not None) and isinstance(weight, Tensor):
+        if next_functions[0][0] is not None or next_functions[0][0] is not None or (next_functions[0][0] is not None) and isinstance(weight, Tensor):
             node._site = user_site(node)
         elif ANOMALY.enabled:
             user_site(node)
     return out
 
 
-def _nll_loss_backward(grad_output, target, weight, shape, reduction, ignore_index):
-    """Return the gradient of _nll_loss for an input of shape, given the gradient grad_output of its result."""
-    shape = int_list_arg(shape, '_nll_loss_backward', 'shape')
+def _nll_loss_backward(grad_output, self, target, weight, reduction, ignore_index):
+    """Return the gradient of _nll_loss with respect to its input self, given the gradient grad_output of its result.
+
+    Only the shape of self is read; its gradient is zero, as in PyTorch, so that a gradient taken with
+    create_graph=True stays connected to the input.
+    """
     check_int(ignore_index, '_nll_loss_backward', 'ignore_index')
-    backend, (grad_output_data, target_data, weight_data) = prepare('_nll_loss_backward', 'none', 'tto', (grad_output, target, weight), None)
-    out = wrap(backend.nll_loss_backward(grad_output_data, target_data, weight_data, shape, reduction, ignore_index), backend)
-    if GRAD_STATE.enabled and (grad_output._requires_grad or target._requires_grad or (isinstance(weight, Tensor) and weight._requires_grad)):
+    backend, (grad_output_data, self_data, target_data, weight_data) = prepare('_nll_loss_backward', 'none', 'ttto', (grad_output, self, target, weight), None)
+    out = wrap(backend.nll_loss_backward(grad_output_data, self_data, target_data, weight_data, reduction, ignore_index), backend)
+    if GRAD_STATE.enabled and (grad_output._requires_grad or self._requires_grad or target._requires_grad or (isinstance(weight, Tensor) and weight._requires_grad)):
         node = NllLossBackwardBackward0()
         node._seq = next(sequence)
-        node.next_functions = next_functions = (edge_of(grad_output), edge_of(target), edge_maybe(weight))
+        node.next_functions = next_functions = (edge_of(grad_output), edge_of(self), edge_of(target), edge_maybe(weight))
         out._grad_fn = node
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.ignore_index = ignore_index
         if next_functions[0][0] is not None:
             node.reduction = reduction
+        if next_functions[1][0] is not None:
+            node.self = SavedTensor(self)
         if next_functions[0][0] is not None:
             node.target = SavedTensor(target)
         if next_functions[0][0] is not None:
             node.weight = save_maybe(weight)
-        if next_functions[0][0] is not None or (next_functions[0][0] is not None) and isinstance(weight, Tensor):
+        if next_functions[1][0] is not None or next_functions[0][0] is not None or (next_functions[0][0] is not None) and isinstance(weight, Tensor):
             node._site = user_site(node)
         elif ANOMALY.enabled:
             user_site(node)

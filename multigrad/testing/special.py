@@ -117,11 +117,11 @@ def _embedding_backward(lib, grad_output, indices, num_weights, padding_idx, sca
     return _vjp(lib, forward, (num_weights, grad_output.shape[-1]), grad_output, grad_output)
 
 
-def _nll_loss_backward(lib, grad_output, target, weight, shape, reduction, ignore_index):
-    def forward(x):
-        return lib.nn.functional.nll_loss(x, target, weight, ignore_index=ignore_index, reduction=reduction)
-
-    return _vjp(lib, forward, shape, grad_output, grad_output)
+def _nll_loss_backward(lib, grad_output, self, target, weight, reduction, ignore_index):
+    # The gradient of nll_loss at self, recorded so that its gradients for grad_output and self can be checked.
+    loss = lib.nn.functional.nll_loss(self, target, weight, ignore_index=ignore_index, reduction=reduction)
+    (result,) = lib.autograd.grad(loss, self, grad_output, create_graph=True)
+    return result
 
 
 SPECIAL_OPS: dict[str, Through | Equivalent | Skip] = {
