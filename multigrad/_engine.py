@@ -132,6 +132,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
     result = []
     for i, t in enumerate(in_tensors):
         g = captured[i]
+        if g is not None and g._data.dtype != t._data.dtype:
+            g = g.to(t.dtype)  # as PyTorch, each gradient takes its input's dtype
         if g is None:
             if materialize_grads:
                 from ._generated._ops import zeros_like
@@ -383,10 +385,17 @@ def _run_tensor_pre_hooks(node: Node, grads: list) -> list:
         return grads
     for output_nr, hooks in state.tensor_pre_hooks.items():
         for hook in list(hooks.values()):
-            if grads[output_nr] is None:
-                break
+            # As in PyTorch, a hook also sees a missing (None) gradient, for example from a custom
+            # Function whose backward returned None.
             result = hook(grads[output_nr])
-            if result is not None:
+            if result is None:
+                continue
+            if grads[output_nr] is None:
+                if not isinstance(result, Tensor):
+                    raise TypeError(f"a hook on a tensor of {node.name()} returned {type(result).__name__}; "
+                                    "hooks must return a Tensor or None")
+                grads[output_nr] = result
+            else:
                 grads[output_nr] = _checked_hook_result(result, grads[output_nr], f"a tensor of {node.name()}")
     for output_nr, tensor_ref in state.retain_grad.items():
         t = tensor_ref()
@@ -484,6 +493,8 @@ def accumulate_into_leaf(variable: Tensor, g: Tensor, hooks_done: bool = False) 
     """Run a leaf's hooks on ``g`` (unless already run), then add it into ``variable.grad``."""
     if not hooks_done:
         g = run_leaf_hooks(variable, g)
+    if g._data.dtype != variable._data.dtype:
+        g = g.to(variable.dtype)  # as PyTorch, a leaf's gradient takes the leaf's dtype
 
     if variable._grad is None:
         # A fresh copy, because ``g`` may be shared with other leaves or with the caller.

@@ -229,7 +229,7 @@ class Tensor:
     @property
     def grad(self) -> "Tensor | None":
         """The accumulated gradient of a leaf, or of a non-leaf after :meth:`retain_grad`."""
-        if self._grad_fn is not None and not self.retains_grad:
+        if self._grad_fn is not None and self._grad is None and not self.retains_grad:
             _nonleaf_grad_warning()
         return self._grad
 

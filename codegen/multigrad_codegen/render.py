@@ -357,6 +357,10 @@ def _render_array_path(op: Op, known_ops: dict, tensor_slots: list[str]) -> list
         if op.broadcast:
             lines.append(f"            if node.{arg.name}_meta is not None:")
             lines.append(f"                {var} = fit_array(b, {var}, node.{arg.name}_meta)")
+            # The input has the output's dtype, but NumPy's promotion, unlike PyTorch's, lets a saved
+            # 0-d operand of a wider dtype widen the gradient.
+            lines.append(f"            elif {var}.dtype != grad_d.dtype:")
+            lines.append(f"                {var} = b.cast({var}, grad_d.dtype)")
     lines.append(f"        return {_tuple(outs)}")
     lines.append("")
     return lines
