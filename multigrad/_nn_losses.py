@@ -236,6 +236,8 @@ def _fusable(input, weight):
 def _fused_nll(input, target, weight, ignore_index, reduction):
     _, target = _check_class_target(input, target, weight)
     if weight is not None and weight._data.dtype != input._data.dtype:
+        # NOTE: PyTorch raises "expected scalar type Float but found Double" for a float64 weight of a
+        # float32 input. Here the weight is cast to the input's dtype instead.
         weight = weight.to(input.dtype)
     return _ops._nll_loss(input, target, weight, reduction, ignore_index)
 
