@@ -457,6 +457,19 @@ class Tensor:
         """Return whether the elements lie in memory in row-major order without gaps."""
         return bool(self._backend.is_contiguous(self._data))
 
+    def stride(self, dim: int | None = None):
+        """Return the step in elements between neighbours along each dimension, or along ``dim``.
+
+        An expanded dimension has stride 0, and a transposed view has its
+        base's strides swapped, as in PyTorch.
+        """
+        strides = tuple(int(s) for s in self._backend.element_strides(self._data))
+        if dim is None:
+            return strides
+        if not strides:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return strides[_wrap_dim(dim, len(strides))]
+
     def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
         """Return zeros of ``size`` with this tensor's dtype and device unless given."""
         from ._creation import zeros

@@ -208,3 +208,11 @@ def test_cpu_scalars_and_indices_work_with_opencl_tensors(torch):
     assert x[mg.tensor([0, 2])].tolist() == [1.0, 3.0]
     with pytest.raises(RuntimeError, match="same device"):
         x * mg.ones(3)
+
+
+def test_stride_on_opencl_matches_numpy():
+    views = [lambda t: t, lambda t: t.transpose(0, 2), lambda t: t[:, ::2], lambda t: t[0].expand(5, 3, 4)]
+    for make_view in views:
+        on_opencl = make_view(mg.zeros(2, 3, 4, device="opencl"))
+        on_numpy = make_view(mg.zeros(2, 3, 4))
+        assert on_opencl.stride() == on_numpy.stride()

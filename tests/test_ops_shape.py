@@ -201,3 +201,35 @@ def test_copies_do_not_alias(name):
     before = out.tolist()
     base.add_(1)
     assert out.tolist() == before
+
+
+# (label, view applied to a contiguous (2, 3, 4) tensor): each keeps its base's memory, as in PyTorch.
+STRIDE_VIEWS = [
+    ("contiguous", lambda t: t),
+    ("transpose", lambda t: t.transpose(0, 2)),
+    ("permute", lambda t: t.permute(1, 2, 0)),
+    ("step slice", lambda t: t[:, ::2]),
+    ("expand", lambda t: t[0].expand(5, 3, 4)),
+    ("select", lambda t: t[1]),
+    ("unsqueeze", lambda t: t.unsqueeze(1)),
+]
+
+
+@pytest.mark.parametrize("make_view", [view for _, view in STRIDE_VIEWS], ids=[label for label, _ in STRIDE_VIEWS])
+def test_stride_of_views(torch, make_view):
+    values = random_array((2, 3, 4))
+    mine, theirs = make_view(mg.tensor(values)), make_view(torch.tensor(values))
+    assert mine.stride() == theirs.stride()
+    for dim in range(-mine.ndim, mine.ndim):
+        assert mine.stride(dim) == theirs.stride(dim)
+
+
+def test_stride_of_zero_dim_tensor():
+    assert mg.tensor(1.5).stride() == ()
+    with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
+        mg.tensor(1.5).stride(0)
+
+
+def test_stride_dim_out_of_range():
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 3\)"):
+        mg.zeros(2).stride(3)

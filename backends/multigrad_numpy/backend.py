@@ -61,6 +61,9 @@ class NumpyBackend(ElementwiseKernels, ReductionKernels, LinalgKernels, ShapeKer
     def is_contiguous(self, x):
         return x.flags.c_contiguous
 
+    def element_strides(self, x):
+        return tuple(s // x.itemsize for s in x.strides)
+
     def can_view(self, x, shape):
         try:
             np.reshape(x, shape, copy=False)

@@ -71,6 +71,10 @@ class ShapeKernels:
         """Return whether ``x`` is laid out in C order without gaps."""
         return x.is_contiguous
 
+    def element_strides(self: "OpenCLBackend", x: CLArray) -> tuple[int, ...]:
+        """Return the strides of ``x`` in elements."""
+        return x.strides
+
     # -- indexing --------------------------------------------------------------
 
     def getitem(self: "OpenCLBackend", x: CLArray, items: Any) -> CLArray:
