@@ -1,4 +1,4 @@
-"""Hand-written forwards of indexing ops: gather and scatter, masks, index_select, nonzero."""
+"""Hand-written forwards of indexing ops: gather and scatter, index_add, masks, index_select, nonzero."""
 
 from __future__ import annotations
 
@@ -112,6 +112,53 @@ def index_select(self, dim, index):
         bad = values.min() if values.min() < 0 else values.max()
         raise IndexError(f"index out of range in self: index {int(bad)} is out of bounds for dimension {dim} with size {self._data.shape[dim]}")
     return _index_gather(self, normalize_index(self, items))
+
+
+def index_add(self, dim, index, source, *, alpha=1):
+    """Check index_add's arguments with PyTorch's messages, then add with the ``_index_add`` primitive."""
+    from ._generated._ops import _index_add
+    from ._runtime import _LEGACY_NAMES_BY_DTYPE as legacy
+
+    _check_tensor(self, "index_add")
+    _check_tensor(index, "index_add", 3, "index")
+    _check_tensor(source, "index_add", 4, "source")
+    dim = _wrap_dim(dim, self._data.ndim)
+    if index._data.ndim > 1:
+        raise IndexError(
+            f"index_add_(): Index is supposed to be a vector, but got dim: {index._data.ndim} with type: "
+            f"{legacy.get(index.dtype, index.dtype.name)} and size: {list(index._data.shape)}"
+        )
+    if index._data.dtype not in (_dtype.int64.np, _dtype.int32.np):
+        raise RuntimeError(
+            f"index_add_(): Expected dtype int32/int64 for index but got: {legacy.get(index.dtype, index.dtype.name)}"
+        )
+    if source._data.dtype != self._data.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({legacy.get(self.dtype, self.dtype.name)}) and source "
+            f"({legacy.get(source.dtype, source.dtype.name)}) must have the same scalar type"
+        )
+    # A 0-d self or source counts as one element along dim 0.
+    self_shape, source_shape = self._data.shape or (1,), source._data.shape or (1,)
+    count = index.numel()
+    source_size = source_shape[dim] if dim < len(source_shape) else 1
+    if count != source_size:
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({count}) should be equal to source.size(dim): ({source_size}), "
+            f"for dim: {dim}"
+        )
+    if len(source_shape) != len(self_shape) or any(
+            a != b for d, (a, b) in enumerate(zip(self_shape, source_shape)) if d != dim):
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. Got "
+            f"self.shape = {list(self._data.shape)} source.shape = {list(source._data.shape)}"
+        )
+    values = index._backend.to_numpy(index._data)
+    if values.size and (values.min() < 0 or values.max() >= self_shape[dim]):
+        bad = int(values.min() if values.min() < 0 else values.max())
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {self_shape[dim]}")
+    if not self._data.shape:
+        return _index_add(self.reshape(1), 0, index.reshape(1), source.reshape(1), alpha).reshape(())
+    return _index_add(self, dim, index.reshape(-1), source.reshape(source_shape), alpha)
 
 
 def masked_fill(self, mask, value):

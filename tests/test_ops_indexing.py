@@ -170,6 +170,51 @@ def test_index_select_matrix_index_raises():
         mg.zeros(3).index_select(0, mg.tensor([[0]]))
 
 
+def test_index_add(torch):
+    base = random_array((4, 3), seed=3)
+    source = random_array((5, 3), seed=4)
+    index = np.array([3, 0, 3, 1, 3])  # repeated indices accumulate
+    compare(torch, lambda t, i, s: t.index_add(0, i, s), base, index, source)
+    compare(torch, lambda t, i, s: mg.index_add(t, -1, i, s, alpha=-1.5), base, np.array([2, 2]), source[:4, :2],
+            torch_fn=lambda t, i, s: torch.index_add(t, -1, i, s, alpha=-1.5))
+    compare(torch, lambda t, i, s: (t * 1).index_add_(0, i, s, alpha=2), base, index, source)
+    compare(torch, lambda t, i, s: t.index_add(0, i, s), np.array(1.5), np.array(0), np.array(2.5))
+    compare(torch, lambda t, i, s: t.index_add(1, i, s), base, np.array([1], dtype=np.int32), source[:4, :1])
+
+
+# (call on zeros (3, 4), PyTorch 2.13's exception type and message)
+INDEX_ADD_ERRORS = [
+    (lambda x: x.index_add(0, mg.tensor([[0]]), mg.ones(1, 4)), IndexError,
+     "index_add_(): Index is supposed to be a vector, but got dim: 2 with type: Long and size: [1, 1]"),
+    (lambda x: x.index_add(0, mg.tensor([0.0]), mg.ones(1, 4)), RuntimeError,
+     "index_add_(): Expected dtype int32/int64 for index but got: Float"),
+    (lambda x: x.index_add(0, mg.tensor([0]), mg.ones(1, 4, dtype=mg.float64)), RuntimeError,
+     "index_add_(): self (Float) and source (Double) must have the same scalar type"),
+    (lambda x: x.index_add(0, mg.tensor([0, 1]), mg.ones(1, 4)), RuntimeError,
+     "index_add_(): Number of indices (2) should be equal to source.size(dim): (1), for dim: 0"),
+    (lambda x: x.index_add(0, mg.tensor([0]), mg.ones(1, 5)), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension. "
+     "Got self.shape = [3, 4] source.shape = [1, 5]"),
+    (lambda x: x.index_add(0, mg.tensor([5]), mg.ones(1, 4)), RuntimeError,
+     "index 5 is out of bounds for dimension 0 with size 3"),
+    (lambda x: x.index_add(0, mg.tensor([-1]), mg.ones(1, 4)), RuntimeError,
+     "index -1 is out of bounds for dimension 0 with size 3"),
+    (lambda x: x.index_add(2, mg.tensor([0]), mg.ones(1, 4)), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", INDEX_ADD_ERRORS)
+def test_index_add_errors_change_nothing(call, error, message):
+    x = mg.zeros(3, 4)
+    version = x._version
+    with pytest.raises(error) as raised:
+        call(x)
+    assert str(raised.value) == message
+    assert x._version == version
+    assert x.sum().item() == 0
+
+
 def test_masked_fill(torch):
     values = random_array((3, 4), seed=1)
     mask = values > 0.5

@@ -72,6 +72,12 @@ class ShapeKernels:
         np.add.at(out, _scatter_items(index, dim), _cut_to(src, index.shape))
         return out
 
+    def index_add(self, x, dim, index, source, alpha):
+        out = x.copy()
+        values = source if alpha == 1 else (source * alpha).astype(x.dtype, copy=False)
+        np.add.at(out, (slice(None),) * dim + (index,), values)
+        return out
+
     def nonzero(self, x):
         return np.argwhere(x).astype(np.int64, copy=False)
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import templates
+from . import templates, views
 from ._cl import kernel_arg
 from .array import CLArray, broadcast_shapes, coalesce
 from .formulas import TERNARY
@@ -113,6 +113,14 @@ class IndexingKernels:
         along ``dim`` wins.
         """
         return self._scatter("scatter", x, dim, index, src, accumulate=False)
+
+    def index_add(self: "OpenCLBackend", x: CLArray, dim: int, index: CLArray, source: CLArray, alpha: Any) -> CLArray:
+        """Return a copy of ``x`` with ``alpha * source[..., i, ...]`` added at ``x[..., index[i], ...]`` along ``dim``."""
+        shape = [1] * source.ndim
+        shape[dim] = index.shape[0]
+        spread = views.expand(self.reshape(index, tuple(shape)), source.shape)
+        values = source if alpha == 1 else self.cast(self.mul(source, alpha), x.dtype)
+        return self.scatter_add(x, dim, spread, values)
 
     def scatter_add(self: "OpenCLBackend", x: CLArray, dim: int, index: CLArray, src: Any) -> CLArray:
         """Return a copy of ``x`` with ``out[index[i][j]][j] += src[i][j]`` for ``dim=0`` (any dim alike).

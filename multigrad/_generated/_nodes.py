@@ -2410,6 +2410,28 @@ class ScatterAddBackward0(Node):
         return (grad_self, grad_index, grad_src)
 
 
+class IndexAddBackward0(Node):
+    """Backward of ``_index_add``: self: grad; source: index_select(grad, dim, index) if alpha == 1 else index_select(grad, dim, index) * alpha."""
+
+    __slots__ = ('alpha', 'dim', 'index')
+    _saved_names = ('index',)
+
+    def apply(node, grads):
+        grad = grads[0]
+        next_functions = node.next_functions
+        grad_self = None
+        if next_functions[0][0] is not None:
+            grad_self = grad
+        grad_index = None
+        grad_source = None
+        if next_functions[2][0] is not None:
+            alpha = node.alpha
+            dim = node.dim
+            index = unpack(node.index, node)
+            grad_source = index_select(grad, dim, index) if alpha == 1 else index_select(grad, dim, index) * alpha
+        return (grad_self, grad_index, grad_source)
+
+
 class DiagonalBackward0(Node):
     """Backward of ``_diagonal``: self: _diagonal_backward(grad, self.shape, offset, dim1, dim2)."""
 
@@ -2503,6 +2525,7 @@ from multigrad._generated._ops import (  # noqa: E402
     div_rounding,
     embedding_dense_backward,
     exp,
+    index_select,
     reshape,
     sigmoid,
     sign,

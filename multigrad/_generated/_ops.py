@@ -114,6 +114,7 @@ from multigrad._generated._nodes import (
     ScatterBackward0,
     ScatterBackward1,
     ScatterAddBackward0,
+    IndexAddBackward0,
     DiagonalBackward0,
     DiagonalBackwardBackward0,
     TrilBackward0,
@@ -3182,6 +3183,46 @@ def _scatter_add(self, dim, index, src):
 def index_select(self, dim, index):
     """Return the entries of self at the positions in index (a 1-D integer tensor) along dim."""
     return _py_index_ops.index_select(self, dim, index)
+
+
+def index_add(self, dim, index, source, *, alpha=1):
+    """Return a copy of self with alpha * source[..., i, ...] added at self[..., index[i], ...] along dim.
+
+    index is a 1-D int64 or int32 tensor; repeated indices accumulate.
+    """
+    return _py_index_ops.index_add(self, dim, index, source, alpha=alpha)
+
+
+def index_add_(self, dim, index, source, *, alpha=1):
+    """In-place form of :func:`index_add`: write the result into ``self`` and return it."""
+    check_inplace(self, 'index_add_', (self, index, source))
+    out = index_add(self, dim, index, source, alpha=alpha)
+    return commit_inplace(self, out, 'index_add_')
+
+
+def _index_add(self, dim, index, source, alpha):
+    """Return index_add(self, dim, index, source, alpha=alpha) for arguments that index_add has checked."""
+    dim = dim_arg(dim, self._data.ndim, '_index_add')
+    alpha = alpha if alpha.__class__ is py_float or alpha.__class__ is py_int else scalar_arg(alpha, '_index_add', 'alpha')
+    backend, (self_data, index_data, source_data) = prepare('_index_add', 'none', 'ttt', (self, index, source), None)
+    out = wrap(backend.index_add(self_data, dim, index_data, source_data, alpha), backend)
+    if GRAD_STATE.enabled and (self._requires_grad or index._requires_grad or source._requires_grad):
+        node = IndexAddBackward0()
+        node._seq = next(sequence)
+        node.next_functions = next_functions = (edge_of(self), edge_of(index), edge_of(source))
+        out._grad_fn = node
+        out._requires_grad = True
+        if next_functions[2][0] is not None:
+            node.alpha = alpha
+        if next_functions[2][0] is not None:
+            node.dim = dim
+        if next_functions[2][0] is not None:
+            node.index = SavedTensor(index)
+        if next_functions[2][0] is not None:
+            node._site = user_site(node)
+        elif ANOMALY.enabled:
+            user_site(node)
+    return out
 
 
 def masked_fill(self, mask, value):

@@ -170,6 +170,8 @@ SPECIAL_OPS: dict[str, Through | Equivalent | Skip] = {
     "_scatter": Through(lambda lib, x, dim, index, src: lib.scatter(x, dim, index, src), "scatter(x, dim, index, src)"),
     "_scatter_value": Through(lambda lib, x, dim, index, value: lib.scatter(x, dim, index, value),
                               "scatter(x, dim, index, value)"),
+    "_index_add": Through(lambda lib, x, dim, index, source, alpha: lib.index_add(x, dim, index, source, alpha=alpha),
+                          "index_add(x, dim, index, source, alpha=alpha)"),
     "_scatter_add": Through(lambda lib, x, dim, index, src: lib.scatter_add(x, dim, index, src),
                             "scatter_add(x, dim, index, src)"),
     "_nonzero": Through(lambda lib, x: lib.nonzero(x), "nonzero(x)"),
