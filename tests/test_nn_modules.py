@@ -614,3 +614,108 @@ def test_module_to_opencl_keeps_parameters_and_optimizer():
     layer.to("numpy")
     assert layer.weight.device == mg.device("numpy")
     assert layer.weight.grad.device == mg.device("numpy")
+
+
+# -- full backward hooks -------------------------------------------------------------------------
+
+
+class _SplitSum:
+    """Build, in either library, a module with two inputs and two outputs: (a + b, a * b)."""
+
+    @staticmethod
+    def make(lib):
+        class SplitSum(lib.nn.Module):
+            def forward(self, a, b):
+                return a + b, a * b
+
+        return SplitSum()
+
+
+def _run_full_hooks(lib, make_module, inputs, hooks, weights):
+    """Call the module on ``inputs`` (arrays; True marks those requiring grad), backpropagate a weighted sum.
+
+    Return the recorded hook calls as nested lists and the inputs' gradients.
+    """
+    module = make_module(lib)
+    calls = []
+    for kind, hook in hooks:
+        register = module.register_full_backward_pre_hook if kind == "pre" else module.register_full_backward_hook
+        register(lambda *args, hook=hook: hook(calls, *args))
+    tensors = [lib.tensor(values, requires_grad=flag) for values, flag in inputs]
+    outputs = module(*tensors)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    loss = sum((out * lib.tensor(w)).sum() for out, w in zip(outputs, weights))
+    loss.backward()
+    grads = [None if t.grad is None else t.grad.tolist() for t in tensors]
+    return calls, grads
+
+
+def _listed(grads):
+    return [None if g is None else g.tolist() for g in grads]
+
+
+def _record_pre(calls, module, grad_output):
+    calls.append(("pre", _listed(grad_output)))
+
+
+def _record_full(calls, module, grad_input, grad_output):
+    calls.append(("full", _listed(grad_input), _listed(grad_output)))
+
+
+def _double_first_input(calls, module, grad_input, grad_output):
+    return (grad_input[0] * 2,) + tuple(grad_input[1:])
+
+
+def _halve_grad_output(calls, module, grad_output):
+    return tuple(g * 0.5 for g in grad_output)
+
+
+FULL_HOOK_CASES = [
+    ("record both", [("pre", _record_pre), ("full", _record_full)]),
+    ("replace grad_input", [("full", _double_first_input), ("full", _record_full)]),
+    ("replace grad_output", [("pre", _halve_grad_output), ("full", _record_full)]),
+]
+
+
+@pytest.mark.parametrize("hooks", [hooks for _, hooks in FULL_HOOK_CASES], ids=[label for label, _ in FULL_HOOK_CASES])
+@pytest.mark.parametrize("b_requires_grad", [True, False])
+def test_full_backward_hooks_match_pytorch(torch, hooks, b_requires_grad):
+    inputs = [(np.array([1.0, 2.0]), True), (np.array([3.0, -1.0]), b_requires_grad)]
+    weights = [np.array([1.0, 10.0]), np.array([100.0, 1000.0])]
+    mine = _run_full_hooks(mg, _SplitSum.make, inputs, hooks, weights)
+    theirs = _run_full_hooks(torch, _SplitSum.make, inputs, hooks, weights)
+    assert mine == theirs
+
+
+def test_full_backward_hook_without_input_grad(torch):
+    def make(lib):
+        layer = lib.nn.Linear(2, 1)
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor([[1.0, -2.0]]))
+            layer.bias.zero_()
+        return layer
+
+    hooks = [("full", _record_full)]
+    inputs = [(np.array([[3.0, 4.0]], dtype=np.float32), False)]
+    weights = [np.array([[2.0]], dtype=np.float32)]
+    mine = _run_full_hooks(mg, make, inputs, hooks, weights)
+    with pytest.warns(UserWarning):
+        theirs = _run_full_hooks(torch, make, inputs, hooks, weights)
+    assert mine == theirs
+
+
+def test_full_backward_hook_handle_removes_it():
+    layer = nn.Linear(2, 2)
+    calls = []
+    handle = layer.register_full_backward_hook(lambda module, grad_input, grad_output: calls.append(1))
+    layer(mg.ones(1, 2, requires_grad=True)).sum().backward()
+    handle.remove()
+    layer(mg.ones(1, 2, requires_grad=True)).sum().backward()
+    assert calls == [1]
+
+
+def test_full_backward_hook_wrong_count_raises():
+    layer = nn.Linear(2, 2)
+    layer.register_full_backward_hook(lambda module, grad_input, grad_output: (grad_input[0], grad_input[0]))
+    with pytest.raises(RuntimeError, match="returned 2 gradients, expected 1"):
+        layer(mg.ones(1, 2, requires_grad=True)).sum().backward()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator
 
-from ..._grad_mode import no_grad
+from ..._grad_mode import is_grad_enabled, no_grad
 from ..._node import RemovableHandle
 from ..._tensor import Tensor
+from ...autograd.function import Function
 from ..parameter import Parameter
 
 
@@ -37,6 +38,97 @@ def _type_name(value: object) -> str:
     return f"{type(value).__module__}.{type(value).__qualname__}"
 
 
+class _BackwardHookCall:
+    """The full backward hooks of one module call, run by identity Functions around its inputs and outputs.
+
+    Backward reaches the outputs' Function first, which records grad_output
+    and runs the pre-hooks, then the inputs' Function, which runs the hooks.
+    """
+
+    def __init__(self, module: "Module") -> None:
+        self.module = module
+        self.grad_output: tuple = ()
+        self.input_count = 0
+        self.inputs_need_grad = False
+
+    def wrap_inputs(self, args: tuple) -> tuple:
+        self.input_count = len(args)
+        self.inputs_need_grad = any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        if not self.inputs_need_grad:
+            return args
+        return _InputsHookFunction.apply(self, *args)
+
+    def wrap_outputs(self, output: Any) -> Any:
+        single = isinstance(output, Tensor)
+        outputs = (output,) if single else output
+        if not isinstance(outputs, tuple) or not any(isinstance(o, Tensor) and o.requires_grad for o in outputs):
+            return output
+        wrapped = _OutputsHookFunction.apply(self, *outputs)
+        return wrapped[0] if single else wrapped
+
+    def record_grad_output(self, grad_output: tuple) -> tuple:
+        for hook in list(self.module._backward_pre_hooks.values()):
+            result = hook(self.module, grad_output)
+            if result is not None:
+                grad_output = _as_gradient_tuple(result, len(grad_output), "full backward pre-hook")
+        self.grad_output = grad_output
+        if not self.inputs_need_grad:
+            self.run_hooks((None,) * self.input_count)
+        return grad_output
+
+    def run_hooks(self, grad_input: tuple) -> tuple:
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is not None:
+                grad_input = _as_gradient_tuple(result, len(grad_input), "full backward hook")
+        return grad_input
+
+
+class _InputsHookFunction(Function):
+    """Identity on a module's inputs whose backward runs the module's full backward hooks."""
+
+    @staticmethod
+    def forward(ctx, call, *inputs):
+        ctx.call = call
+        ctx.set_materialize_grads(False)
+        # An input that needs no gradient stays without one, and its hook entry is zeros, as in PyTorch.
+        ctx.constant_inputs = [(a.shape, a.dtype, a.device) if isinstance(a, Tensor) and not a.requires_grad else None
+                               for a in inputs]
+        ctx.mark_non_differentiable(*[a for a, constant in zip(inputs, ctx.constant_inputs) if constant])
+        return inputs
+
+    @staticmethod
+    def backward(ctx, *grad_input):
+        from ..._creation import zeros
+
+        grad_input = tuple(g if constant is None else zeros(constant[0], dtype=constant[1], device=constant[2])
+                           for g, constant in zip(grad_input, ctx.constant_inputs))
+        return (None,) + ctx.call.run_hooks(grad_input)
+
+
+class _OutputsHookFunction(Function):
+    """Identity on a module's outputs whose backward records grad_output and runs the pre-hooks."""
+
+    @staticmethod
+    def forward(ctx, call, *outputs):
+        ctx.call = call
+        ctx.set_materialize_grads(False)
+        return outputs
+
+    @staticmethod
+    def backward(ctx, *grad_output):
+        return (None,) + ctx.call.record_grad_output(grad_output)
+
+
+def _as_gradient_tuple(result: Any, count: int, kind: str) -> tuple:
+    """Return a hook's replacement gradients as a tuple, after checking their number."""
+    result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+    if len(result) != count:
+        raise RuntimeError(f"a {kind} returned {len(result)} gradients, expected {count} (one per tensor). "
+                           "Return a tuple of that length, or None to keep the gradients")
+    return result
+
+
 class Module:
     """The base class of every layer and model.
 
@@ -56,6 +148,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         """Compute the module's output; every subclass defines it."""
@@ -66,11 +160,17 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = None
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+            backward_hooks = _BackwardHookCall(self)
+            args = backward_hooks.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_hooks is not None:
+            output = backward_hooks.wrap_outputs(output)
         return output
 
     def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
@@ -80,6 +180,27 @@ class Module:
     def register_forward_hook(self, hook: Callable) -> RemovableHandle:
         """Register ``hook(module, args, output)`` to run after ``forward``; a returned value replaces the output."""
         return RemovableHandle(self._forward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Register ``hook(module, grad_output)`` to run when the gradients of the module's outputs are known.
+
+        ``grad_output`` has one entry per output tensor. A returned tuple replaces
+        it for the rest of backward. The hook applies to calls made after it is
+        registered, with grad mode on.
+        """
+        return RemovableHandle(self._backward_pre_hooks, hook)
+
+    def register_full_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """Register ``hook(module, grad_input, grad_output)`` to run when the gradients of the module's inputs are known.
+
+        ``grad_input`` has one entry per positional argument: None for an
+        argument that is not a tensor, and zeros for a tensor that requires no
+        grad. ``grad_output`` has one entry per output tensor. A returned tuple
+        replaces ``grad_input``. When no input requires grad, the
+        hook runs once ``grad_output`` is known, with ``grad_input`` all None.
+        The hook applies to calls made after it is registered, with grad mode on.
+        """
+        return RemovableHandle(self._backward_hooks, hook)
 
     # -- registration ----------------------------------------------------
 
