@@ -133,6 +133,18 @@ def test_hook_and_retain_grad_inside_an_array_path_chain():
     np.testing.assert_allclose(a.grad.numpy(), 10 * 3 * 2 * np.exp([3.0, 6.0]), rtol=1e-6)
 
 
+@pytest.mark.parametrize("reduce", [lambda y: y.sum(dtype=mg.float64), lambda y: y.cumsum(0, dtype=mg.float64).sum()],
+                         ids=["sum", "cumsum"])
+def test_dtype_argument_gradient_cast_back(reduce):
+    # As in PyTorch, the gradient reaching a float32 tensor is float32 even after a float64 reduction.
+    a = leaf([1.0, 2.0], dtype=mg.float32)
+    y = a * 2
+    y.retain_grad()
+    reduce(y).backward()
+    assert y.grad.dtype is mg.float32
+    assert a.grad.dtype is mg.float32
+
+
 def test_broadcast_gradient_summed_back():
     a = leaf(np.ones((2, 3)))
     b = leaf([1.0, 2.0, 3.0])

@@ -112,7 +112,7 @@ def analyze_op(op: Op, known_ops: dict, registry_path: str, helpers: set[str]) -
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and (node.id in arg_names or node.id == "result"):
                 saved.setdefault(node.id, set()).add(input_name)
-    if op.broadcast:
+    if op.fits_gradients:
         for a in op.tensor_args:
             saved.setdefault(f"{a.name}_meta", set()).add(a.name)
     op.saved = {name: sorted(readers) for name, readers in sorted(saved.items())}

@@ -85,6 +85,16 @@ class Op:
     def is_primitive(self) -> bool:
         return self.kernel is not None
 
+    @property
+    def fits_gradients(self) -> bool:
+        """Whether input gradients are fitted to their input's shape and dtype in backward.
+
+        Broadcasting changes shapes, and a ``dtype`` argument (``sum(x, dtype=...)``)
+        changes the dtype, so the gradient is summed back and cast back, as
+        PyTorch does on every edge.
+        """
+        return self.broadcast or any(a.type == "dtype?" for a in self.args)
+
 
 @dataclass
 class Registry:

@@ -311,7 +311,7 @@ def render_node(op: Op, known_ops: dict) -> str:
             elif not saved_name.endswith("_meta"):
                 lines.append(f"            {saved_name} = node.{saved_name}")
         lines.append(f"            {var} = {formula}")
-        if op.broadcast:
+        if op.fits_gradients:
             lines.append(f"            if node.{arg.name}_meta is not None:")
             lines.append(f"                {var} = fit({var}, node.{arg.name}_meta)")
     lines.append(f"        return {_tuple(outs)}")
@@ -354,7 +354,7 @@ def _render_array_path(op: Op, known_ops: dict, tensor_slots: list[str]) -> list
             elif saved_name in scalar_names or saved_name in value_names:
                 lines.append(f"            {saved_name} = node.{saved_name}")
         lines.append(f"            {var} = {lowered[arg.name]}")
-        if op.broadcast:
+        if op.fits_gradients:
             lines.append(f"            if node.{arg.name}_meta is not None:")
             lines.append(f"                {var} = fit_array(b, {var}, node.{arg.name}_meta)")
             # The input has the output's dtype, but NumPy's promotion, unlike PyTorch's, lets a saved

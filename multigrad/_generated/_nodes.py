@@ -513,7 +513,7 @@ class WhereBackward0(Node):
 class SumBackward0(Node):
     """Backward of ``sum``: self: sum_backward(grad, self.shape, dim, keepdim)."""
 
-    __slots__ = ('dim', 'keepdim', 'self_shape')
+    __slots__ = ('dim', 'keepdim', 'self_meta', 'self_shape')
     _saved_names = ()
 
     def apply_arrays(node, b, grad_d):
@@ -524,6 +524,10 @@ class SumBackward0(Node):
             keepdim = node.keepdim
             self_shape = node.self_shape
             grad_self = sum_backward_array(b, grad_d, self_shape, dim, keepdim)
+            if node.self_meta is not None:
+                grad_self = fit_array(b, grad_self, node.self_meta)
+            elif grad_self.dtype != grad_d.dtype:
+                grad_self = b.cast(grad_self, grad_d.dtype)
         return (grad_self,)
 
     def apply(node, grads):
@@ -539,6 +543,8 @@ class SumBackward0(Node):
             keepdim = node.keepdim
             self_shape = node.self_shape
             grad_self = sum_backward(grad, self_shape, dim, keepdim)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         return (grad_self,)
 
 
@@ -1821,7 +1827,7 @@ class LerpBackward0(Node):
 class ProdBackward0(Node):
     """Backward of ``prod``: self: prod_backward(grad, self, result, dim, keepdim)."""
 
-    __slots__ = ('dim', 'keepdim', 'result', 'self')
+    __slots__ = ('dim', 'keepdim', 'result', 'self', 'self_meta')
     _saved_names = ('result', 'self')
 
     def apply(node, grads):
@@ -1834,6 +1840,8 @@ class ProdBackward0(Node):
             result = unpack(node.result, node)
             self = unpack(node.self, node)
             grad_self = prod_backward(grad, self, result, dim, keepdim)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         return (grad_self,)
 
 
@@ -1898,7 +1906,7 @@ class NormBackward1(Node):
 class CumsumBackward0(Node):
     """Backward of ``cumsum``: self: cumsum_backward(grad, dim)."""
 
-    __slots__ = ('dim',)
+    __slots__ = ('dim', 'self_meta')
     _saved_names = ()
 
     def apply(node, grads):
@@ -1908,13 +1916,15 @@ class CumsumBackward0(Node):
         if next_functions[0][0] is not None:
             dim = node.dim
             grad_self = cumsum_backward(grad, dim)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         return (grad_self,)
 
 
 class CumprodBackward0(Node):
     """Backward of ``cumprod``: self: cumprod_backward(grad, self, result, dim)."""
 
-    __slots__ = ('dim', 'result', 'self')
+    __slots__ = ('dim', 'result', 'self', 'self_meta')
     _saved_names = ('result', 'self')
 
     def apply(node, grads):
@@ -1926,6 +1936,8 @@ class CumprodBackward0(Node):
             result = unpack(node.result, node)
             self = unpack(node.self, node)
             grad_self = cumprod_backward(grad, self, result, dim)
+            if node.self_meta is not None:
+                grad_self = fit(grad_self, node.self_meta)
         return (grad_self,)
 
 

@@ -671,6 +671,7 @@ def sum(self, dim=None, keepdim=False, *, dtype=None):
             node.dim = dim
         if next_functions[0][0] is not None:
             node.keepdim = keepdim
+        node.self_meta = meta_of(self, out)
         node.self_shape = shape_of(self)
         if ANOMALY.enabled:
             user_site(node)
@@ -2152,6 +2153,7 @@ def prod(self, dim=None, keepdim=False, *, dtype=None):
             node.result = SavedTensor(out, True)
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        node.self_meta = meta_of(self, out)
         if next_functions[0][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2339,6 +2341,7 @@ def cumsum(self, dim, *, dtype=None):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.dim = dim
+        node.self_meta = meta_of(self, out)
         if ANOMALY.enabled:
             user_site(node)
     return out
@@ -2369,6 +2372,7 @@ def cumprod(self, dim, *, dtype=None):
             node.result = SavedTensor(out, True)
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        node.self_meta = meta_of(self, out)
         if next_functions[0][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
