@@ -1,4 +1,4 @@
-"""Sorting ops: argsort, sort and topk.
+"""Sorting ops: argsort, sort, topk and unique.
 
 Indices come from the nondifferentiable ``_argsort`` primitive; values are
 gathered with them, so their gradient flows back to the selected positions
@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+import numpy as np
+
+from ._grad_mode import GRAD_STATE
+from ._node import Node, _sequence, edge
 from ._runtime import dim_arg
-from ._tensor import Tensor
+from ._tensor import Tensor, _wrap
 
 #: (values, indices) results, like torch.return_types.sort and .topk.
 sort_result = namedtuple("sort", ["values", "indices"])
@@ -57,3 +61,59 @@ def topk(self, k, dim=-1, largest=True, sorted=True):
     indices = narrow(argsort(self, dim, largest), dim, 0, k)
     # NOTE: with sorted=False PyTorch may return any order; this always returns sorted order.
     return topk_result(gather(self, dim, indices), indices)
+
+
+class Unique2Backward0(Node):
+    """The history of unique's values: PyTorch defines no derivative, so backward through it raises."""
+
+    __slots__ = ()
+    _message = "the derivative for '_unique2' is not implemented."
+
+    def apply(self, grads):
+        raise RuntimeError(self._message)
+
+
+class UniqueDimBackward0(Unique2Backward0):
+    """The history of unique's values along a dim, whose backward raises as PyTorch's does."""
+
+    __slots__ = ()
+    _message = "the derivative for 'unique_dim' is not implemented."
+
+
+def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Return the distinct values of self in ascending order, or the distinct slices along dim.
+
+    With ``return_inverse`` also the index of each element's (or slice's) value
+    in the result, and with ``return_counts`` how often each value occurs; both
+    are int64. The values are computed on the host. NaNs stay distinct, as in
+    PyTorch, and ``sorted=False`` sorts too, as PyTorch does on CPU.
+    """
+    _check(self, "unique")
+    backend = self._backend
+    values = backend.to_numpy(self._data)
+    if dim is None:
+        uniques, inverse, counts = np.unique(values, return_inverse=True, return_counts=True, equal_nan=False)
+        inverse = inverse.reshape(values.shape)
+        node_class = Unique2Backward0
+    else:
+        dim = dim_arg(dim, values.ndim, "unique")
+        if values.ndim and 0 in values.shape and values.shape[dim] != 0:
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+        axis = dim if values.ndim else None
+        uniques, inverse, counts = np.unique(values, return_inverse=True, return_counts=True, axis=axis,
+                                             equal_nan=False)
+        inverse = inverse.reshape(-1)
+        node_class = UniqueDimBackward0
+    out = _wrap(backend.from_numpy(np.ascontiguousarray(uniques)), backend)
+    if GRAD_STATE.enabled and self._requires_grad:
+        node = node_class()
+        node._seq = next(_sequence)
+        node.next_functions = (edge(self),)
+        out._grad_fn = node
+        out._requires_grad = True
+    results = [out]
+    if return_inverse:
+        results.append(_wrap(backend.from_numpy(inverse.astype(np.int64)), backend))
+    if return_counts:
+        results.append(_wrap(backend.from_numpy(counts.astype(np.int64)), backend))
+    return out if len(results) == 1 else tuple(results)

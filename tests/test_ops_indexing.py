@@ -267,3 +267,43 @@ def test_scatter_src_larger_than_index():
     assert out.tolist() == [[0.0, 2.0], [0.0, 0.0], [1.0, 0.0]]
     out.sum().backward()
     assert src.grad.tolist() == [[1.0, 1.0], [0.0, 0.0]]
+
+
+# (label, input values, keyword arguments of unique)
+UNIQUE_CASES = [
+    ("ints", np.array([3, 1, 2, 3, 1, 5]), {"return_inverse": True, "return_counts": True}),
+    ("floats with nan", np.array([np.nan, 1.0, np.nan, 1.0]), {"return_counts": True}),
+    ("rows", np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 5.0]]), {"dim": 0, "return_inverse": True, "return_counts": True}),
+    ("columns", np.array([[1, 1, 0], [2, 2, 5]]), {"dim": -1, "return_inverse": True}),
+    ("zero-dim", np.array(2.5), {"return_inverse": True}),
+    ("bools", np.array([True, False, True]), {}),
+    ("unsorted request", np.array([3, 1, 3]), {"sorted": False}),
+]
+
+
+@pytest.mark.parametrize("values, kwargs", [(v, k) for _, v, k in UNIQUE_CASES], ids=[label for label, _, _ in UNIQUE_CASES])
+def test_unique_matches_pytorch(torch, values, kwargs):
+    mine, theirs = mg.unique(mg.tensor(values), **kwargs), torch.unique(torch.tensor(values), **kwargs)
+    mine = mine if isinstance(mine, tuple) else (mine,)
+    theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+    assert len(mine) == len(theirs)
+    for a, b in zip(mine, theirs):
+        assert tuple(a.shape) == tuple(b.shape)
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_unique_backward_raises_as_pytorch():
+    x = mg.tensor([1.0, 1.0, 2.0], requires_grad=True)
+    values = x.unique()
+    assert type(values.grad_fn).__name__ == "Unique2Backward0"
+    with pytest.raises(RuntimeError, match="the derivative for '_unique2' is not implemented."):
+        values.sum().backward()
+    rows = mg.unique(x.reshape(3, 1), dim=0)
+    with pytest.raises(RuntimeError, match="the derivative for 'unique_dim' is not implemented."):
+        rows.sum().backward()
+
+
+def test_unique_unselected_empty_dim_raises():
+    with pytest.raises(RuntimeError, match="There are 0 sized dimensions, and they aren't selected"):
+        mg.unique(mg.zeros(2, 0), dim=0)

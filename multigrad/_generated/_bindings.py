@@ -194,6 +194,7 @@ FUNCTIONS = (
     '_argsort',
     'argsort',
     'sort',
+    'unique',
     'topk',
 )
 
@@ -415,6 +416,7 @@ METHODS = {
     'equal': _ops.equal,
     'argsort': _ops.argsort,
     'sort': _ops.sort,
+    'unique': _ops.unique,
     'topk': _ops.topk,
 }
 

@@ -3541,6 +3541,15 @@ def sort(self, dim=-1, descending=False, *, stable=False):
     return _py_sort_ops.sort(self, dim, descending, stable=stable)
 
 
+def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Return the distinct values of self in ascending order, or its distinct slices along dim.
+
+    return_inverse adds each element's index into the result, return_counts each value's count (both int64).
+    The result has no derivative: backward through it raises, as in PyTorch.
+    """
+    return _py_sort_ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+
 def topk(self, k, dim=-1, largest=True, sorted=True):
     """Return (values, indices) of the k largest (or smallest) elements along dim, in sorted order."""
     return _py_sort_ops.topk(self, k, dim, largest, sorted)
