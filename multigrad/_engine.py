@@ -153,15 +153,15 @@ def _collect_dependencies(roots: Iterable[Node]) -> dict:
     # A node enters ``deps`` when first reached, so membership doubles as the visited set.
     deps: dict = dict.fromkeys(roots, 0)
     stack = list(deps)
+    pop, push, count_of = stack.pop, stack.append, deps.get  # bound once: this loop visits every edge
     while stack:
-        node = stack.pop()
-        for next_node, _ in node.next_functions:
+        for next_node, _ in pop().next_functions:
             if next_node is None:
                 continue
-            count = deps.get(next_node)
+            count = count_of(next_node)
             if count is None:
                 deps[next_node] = 1
-                stack.append(next_node)
+                push(next_node)
             else:
                 deps[next_node] = count + 1
     return deps

@@ -186,6 +186,11 @@ def render_primitive(op: Op) -> str:
             else:
                 body.append(f"if {condition}:")
                 body.append(f"    node.{saved_name} = {value}")
+                if value.startswith(("SavedTensor(", "save_maybe(")):
+                    # Set, so that releasing and reading saved slots never meets an unset slot, which
+                    # getattr handles through an exception.
+                    body.append("else:")
+                    body.append(f"    node.{saved_name} = None")
             if value.startswith("SavedTensor("):
                 tensor_saves.append(condition or None)
             elif value.startswith("save_maybe("):

@@ -190,9 +190,13 @@ def mul(self, other):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.other = save_maybe(other) if not (other.__class__ is py_float or other.__class__ is py_int) else other
+        else:
+            node.other = None
         node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = save_maybe(self) if not (self.__class__ is py_float or self.__class__ is py_int) else self
+        else:
+            node.self = None
         node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if (next_functions[0][0] is not None) and isinstance(other, Tensor) or (next_functions[1][0] is not None) and isinstance(self, Tensor):
             node._site = user_site(node)
@@ -220,9 +224,13 @@ def true_divide(self, other):
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.other = save_maybe(other) if not (other.__class__ is py_float or other.__class__ is py_int) else other
+        else:
+            node.other = None
         node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = save_maybe(self) if not (self.__class__ is py_float or self.__class__ is py_int) else self
+        else:
+            node.self = None
         node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(other, Tensor) or (next_functions[1][0] is not None) and isinstance(self, Tensor):
             node._site = user_site(node)
@@ -300,11 +308,17 @@ def pow(self, exponent):
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.exponent = save_maybe(exponent) if not (exponent.__class__ is py_float or exponent.__class__ is py_int) else exponent
+        else:
+            node.exponent = None
         node.exponent_meta = None if exponent.__class__ is py_float or exponent.__class__ is py_int else meta_of(exponent, out)
         if next_functions[1][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = save_maybe(self) if not (self.__class__ is py_float or self.__class__ is py_int) else self
+        else:
+            node.self = None
         node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(exponent, Tensor) or next_functions[1][0] is not None or (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(self, Tensor):
             node._site = user_site(node)
@@ -332,6 +346,8 @@ def exp(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -358,6 +374,8 @@ def log(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -384,6 +402,8 @@ def sqrt(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -410,6 +430,8 @@ def abs(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -458,6 +480,8 @@ def relu(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -484,6 +508,8 @@ def sigmoid(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -510,6 +536,8 @@ def tanh(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -644,6 +672,8 @@ def _where(condition, self, other):
         out._requires_grad = True
         if next_functions[2][0] is not None or next_functions[1][0] is not None:
             node.condition = SavedTensor(condition)
+        else:
+            node.condition = None
         node.condition_meta = meta_of(condition, out)
         node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
         node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
@@ -722,8 +752,12 @@ def _matmul(self, other):
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.other = SavedTensor(other)
+        else:
+            node.other = None
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[1][0] is not None or next_functions[0][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1035,6 +1069,8 @@ def exp2(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1061,6 +1097,8 @@ def expm1(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1087,6 +1125,8 @@ def log2(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1113,6 +1153,8 @@ def log10(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1139,6 +1181,8 @@ def log1p(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1165,6 +1209,8 @@ def rsqrt(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1191,6 +1237,8 @@ def reciprocal(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1217,6 +1265,8 @@ def square(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1243,6 +1293,8 @@ def sin(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1269,6 +1321,8 @@ def cos(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1295,6 +1349,8 @@ def tan(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1321,6 +1377,8 @@ def asin(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1347,6 +1405,8 @@ def acos(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1373,6 +1433,8 @@ def atan(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1399,6 +1461,8 @@ def sinh(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1425,6 +1489,8 @@ def cosh(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1451,6 +1517,8 @@ def erf(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1477,9 +1545,13 @@ def atan2(self, other):
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.other = SavedTensor(other)
+        else:
+            node.other = None
         node.other_meta = meta_of(other, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         node.self_meta = meta_of(self, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
@@ -1510,6 +1582,8 @@ def leaky_relu(self, negative_slope=0.01):
             node.negative_slope = negative_slope
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1539,6 +1613,8 @@ def elu(self, alpha=1.0):
             node.alpha = alpha
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1575,6 +1651,8 @@ def _gelu(self, approximate):
             node.approximate = approximate
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1594,6 +1672,8 @@ def silu(self):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1627,6 +1707,8 @@ def softplus(self, beta=1, threshold=20):
             node.beta = beta
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node.threshold = threshold
         if next_functions[0][0] is not None:
@@ -1816,6 +1898,8 @@ def _clamp_scalar(self, min, max):
             node.min = min
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -1836,12 +1920,18 @@ def _clamp_tensor(self, min, max):
         out._requires_grad = True
         if next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.max = save_maybe(max)
+        else:
+            node.max = None
         node.max_meta = meta_of(max, out)
         if next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.min = save_maybe(min)
+        else:
+            node.min = None
         node.min_meta = meta_of(min, out)
         if next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         node.self_meta = meta_of(self, out)
         if (next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(max, Tensor) or (next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(min, Tensor) or next_functions[2][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
@@ -1879,9 +1969,13 @@ def _remainder(self, other):
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.other = save_maybe(other) if not (other.__class__ is py_float or other.__class__ is py_int) else other
+        else:
+            node.other = None
         node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = save_maybe(self) if not (self.__class__ is py_float or self.__class__ is py_int) else self
+        else:
+            node.self = None
         node.self_meta = None if self.__class__ is py_float or self.__class__ is py_int else meta_of(self, out)
         if (next_functions[1][0] is not None) and isinstance(other, Tensor) or (next_functions[1][0] is not None) and isinstance(self, Tensor):
             node._site = user_site(node)
@@ -1914,9 +2008,13 @@ def _fmod(self, other):
         out._requires_grad = True
         if next_functions[1][0] is not None:
             node.other = save_maybe(other) if not (other.__class__ is py_float or other.__class__ is py_int) else other
+        else:
+            node.other = None
         node.other_meta = None if other.__class__ is py_float or other.__class__ is py_int else meta_of(other, out)
         if next_functions[1][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         node.self_meta = meta_of(self, out)
         if (next_functions[1][0] is not None) and isinstance(other, Tensor) or next_functions[1][0] is not None:
             node._site = user_site(node)
@@ -1949,9 +2047,13 @@ def maximum(self, other):
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.other = SavedTensor(other)
+        else:
+            node.other = None
         node.other_meta = meta_of(other, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         node.self_meta = meta_of(self, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
@@ -1972,9 +2074,13 @@ def minimum(self, other):
         out._requires_grad = True
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.other = SavedTensor(other)
+        else:
+            node.other = None
         node.other_meta = meta_of(other, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         node.self_meta = meta_of(self, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
@@ -1996,12 +2102,18 @@ def lerp(self, end, weight):
         out._requires_grad = True
         if next_functions[2][0] is not None:
             node.end = SavedTensor(end)
+        else:
+            node.end = None
         node.end_meta = meta_of(end, out)
         if next_functions[2][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         node.self_meta = meta_of(self, out)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node.weight = save_maybe(weight) if not (weight.__class__ is py_float or weight.__class__ is py_int) else weight
+        else:
+            node.weight = None
         node.weight_meta = None if weight.__class__ is py_float or weight.__class__ is py_int else meta_of(weight, out)
         if next_functions[2][0] is not None or next_functions[2][0] is not None or (next_functions[1][0] is not None or next_functions[0][0] is not None) and isinstance(weight, Tensor):
             node._site = user_site(node)
@@ -2151,8 +2263,12 @@ def prod(self, dim=None, keepdim=False, *, dtype=None):
             node.keepdim = keepdim
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         node.self_meta = meta_of(self, out)
         if next_functions[0][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
@@ -2189,8 +2305,12 @@ def _amax(self, dim, keepdim):
             node.keepdim = keepdim
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2216,8 +2336,12 @@ def _amin(self, dim, keepdim):
             node.keepdim = keepdim
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2318,8 +2442,12 @@ def _norm(self, p, dim, keepdim):
             node.p = p
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2370,8 +2498,12 @@ def cumprod(self, dim, *, dtype=None):
             node.dim = dim
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         node.self_meta = meta_of(self, out)
         if next_functions[0][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
@@ -2425,6 +2557,8 @@ def _softmax(input, dim):
             node.dim = dim
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2452,6 +2586,8 @@ def _log_softmax(input, dim):
             node.dim = dim
         if next_functions[0][0] is not None:
             node.result = SavedTensor(out, True)
+        else:
+            node.result = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2471,6 +2607,8 @@ def log_sigmoid(input):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.input = SavedTensor(input)
+        else:
+            node.input = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2535,12 +2673,18 @@ def _nll_loss(input, target, weight, reduction, ignore_index):
             node.ignore_index = ignore_index
         if next_functions[0][0] is not None:
             node.input = SavedTensor(input)
+        else:
+            node.input = None
         if next_functions[0][0] is not None:
             node.reduction = reduction
         if next_functions[0][0] is not None:
             node.target = SavedTensor(target)
+        else:
+            node.target = None
         if next_functions[0][0] is not None:
             node.weight = save_maybe(weight)
+        else:
+            node.weight = None
         if next_functions[0][0] is not None or next_functions[0][0] is not None or (next_functions[0][0] is not None) and isinstance(weight, Tensor):
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2569,10 +2713,16 @@ def _nll_loss_backward(grad_output, self, target, weight, reduction, ignore_inde
             node.reduction = reduction
         if next_functions[1][0] is not None:
             node.self = SavedTensor(self)
+        else:
+            node.self = None
         if next_functions[0][0] is not None:
             node.target = SavedTensor(target)
+        else:
+            node.target = None
         if next_functions[0][0] is not None:
             node.weight = save_maybe(weight)
+        else:
+            node.weight = None
         if next_functions[1][0] is not None or next_functions[0][0] is not None or (next_functions[0][0] is not None) and isinstance(weight, Tensor):
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2605,8 +2755,12 @@ def _binary_cross_entropy(input, target):
         out._requires_grad = True
         if next_functions[0][0] is not None or next_functions[1][0] is not None:
             node.input = SavedTensor(input)
+        else:
+            node.input = None
         if next_functions[0][0] is not None:
             node.target = SavedTensor(target)
+        else:
+            node.target = None
         if next_functions[0][0] is not None or next_functions[1][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2713,6 +2867,8 @@ def _conv_nd(input, weight, stride, padding, dilation, groups):
             node.groups = groups
         if next_functions[1][0] is not None:
             node.input = SavedTensor(input)
+        else:
+            node.input = None
         node.input_shape = shape_of(input)
         if next_functions[0][0] is not None or next_functions[1][0] is not None:
             node.padding = padding
@@ -2720,6 +2876,8 @@ def _conv_nd(input, weight, stride, padding, dilation, groups):
             node.stride = stride
         if next_functions[0][0] is not None:
             node.weight = SavedTensor(weight)
+        else:
+            node.weight = None
         node.weight_shape = shape_of(weight)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
@@ -2747,6 +2905,8 @@ def _conv_nd_backward_input(grad_output, weight, input_shape, stride, padding, d
             node.dilation = dilation
         if next_functions[1][0] is not None:
             node.grad_output = SavedTensor(grad_output)
+        else:
+            node.grad_output = None
         if next_functions[0][0] is not None or next_functions[1][0] is not None:
             node.groups = groups
         if next_functions[0][0] is not None or next_functions[1][0] is not None:
@@ -2755,6 +2915,8 @@ def _conv_nd_backward_input(grad_output, weight, input_shape, stride, padding, d
             node.stride = stride
         if next_functions[0][0] is not None:
             node.weight = SavedTensor(weight)
+        else:
+            node.weight = None
         node.weight_shape = shape_of(weight)
         if next_functions[1][0] is not None or next_functions[0][0] is not None:
             node._site = user_site(node)
@@ -2782,10 +2944,14 @@ def _conv_nd_backward_weight(grad_output, input, weight_shape, stride, padding, 
             node.dilation = dilation
         if next_functions[1][0] is not None:
             node.grad_output = SavedTensor(grad_output)
+        else:
+            node.grad_output = None
         if next_functions[0][0] is not None or next_functions[1][0] is not None:
             node.groups = groups
         if next_functions[0][0] is not None:
             node.input = SavedTensor(input)
+        else:
+            node.input = None
         node.input_shape = shape_of(input)
         if next_functions[0][0] is not None or next_functions[1][0] is not None:
             node.padding = padding
@@ -2830,6 +2996,8 @@ def _pool_gather(input, indices):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.indices = SavedTensor(indices)
+        else:
+            node.indices = None
         node.input_shape = shape_of(input)
         if next_functions[0][0] is not None:
             node._site = user_site(node)
@@ -2851,6 +3019,8 @@ def _pool_scatter_add(grad_output, indices, shape):
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.indices = SavedTensor(indices)
+        else:
+            node.indices = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -2883,6 +3053,8 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.indices = SavedTensor(indices)
+        else:
+            node.indices = None
         if next_functions[0][0] is not None:
             node.padding_idx = padding_idx
         if next_functions[0][0] is not None:
@@ -2910,6 +3082,8 @@ def embedding_dense_backward(grad_output, indices, num_weights, padding_idx, sca
         out._requires_grad = True
         if next_functions[0][0] is not None:
             node.indices = SavedTensor(indices)
+        else:
+            node.indices = None
         if next_functions[0][0] is not None:
             node.padding_idx = padding_idx
         if next_functions[0][0] is not None:
@@ -3080,6 +3254,8 @@ def _gather(self, dim, index):
             node.dim = dim
         if next_functions[0][0] is not None:
             node.index = SavedTensor(index)
+        else:
+            node.index = None
         node.self_shape = shape_of(self)
         if next_functions[0][0] is not None:
             node._site = user_site(node)
@@ -3118,6 +3294,8 @@ def _scatter(self, dim, index, src):
             node.dim = dim
         if next_functions[0][0] is not None or next_functions[2][0] is not None:
             node.index = SavedTensor(index)
+        else:
+            node.index = None
         node.src_shape = shape_of(src)
         if next_functions[0][0] is not None or next_functions[2][0] is not None:
             node._site = user_site(node)
@@ -3142,6 +3320,8 @@ def _scatter_value(self, dim, index, value):
             node.dim = dim
         if next_functions[0][0] is not None:
             node.index = SavedTensor(index)
+        else:
+            node.index = None
         if next_functions[0][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
@@ -3176,6 +3356,8 @@ def _scatter_add(self, dim, index, src):
             node.dim = dim
         if next_functions[2][0] is not None:
             node.index = SavedTensor(index)
+        else:
+            node.index = None
         node.src_shape = shape_of(src)
         if next_functions[2][0] is not None:
             node._site = user_site(node)
@@ -3222,6 +3404,8 @@ def _index_add(self, dim, index, source, alpha):
             node.dim = dim
         if next_functions[2][0] is not None:
             node.index = SavedTensor(index)
+        else:
+            node.index = None
         if next_functions[2][0] is not None:
             node._site = user_site(node)
         elif ANOMALY.enabled:
