@@ -385,15 +385,15 @@ def _run_tensor_pre_hooks(node: Node, grads: list) -> list:
         return grads
     for output_nr, hooks in state.tensor_pre_hooks.items():
         for hook in list(hooks.values()):
-            # As in PyTorch, a hook also sees a missing (None) gradient, for example from a custom
+            # As in PyTorch, a hook also receives a missing (None) gradient, for example from a custom
             # Function whose backward returned None.
             result = hook(grads[output_nr])
             if result is None:
                 continue
             if grads[output_nr] is None:
                 if not isinstance(result, Tensor):
-                    raise TypeError(f"a hook on a tensor of {node.name()} returned {type(result).__name__}; "
-                                    "hooks must return a Tensor or None")
+                    raise TypeError(f"a hook on a tensor of {node.name()} returned {type(result).__name__}. "
+                                    "Hooks must return a Tensor or None")
                 grads[output_nr] = result
             else:
                 grads[output_nr] = _checked_hook_result(result, grads[output_nr], f"a tensor of {node.name()}")

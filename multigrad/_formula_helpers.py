@@ -391,7 +391,7 @@ def embedding_backward_adjoint(grad, indices, padding_idx, scale_grad_by_freq):
 # -- array-level twins ---------------------------------------------------------------
 #
 # When backward records no graph, generated nodes call these on backend arrays (``b`` is the
-# backend) in place of the Tensor helpers of the same name without ``_array``: the same
+# backend) in place of the Tensor helpers of the same name without ``_array``. They do the same
 # arithmetic without an op wrapper, a Tensor or a Node per step.
 # codegen/multigrad_codegen/lowering.py lists them in ARRAY_TWINS.
 
