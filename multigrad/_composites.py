@@ -77,7 +77,11 @@ def t(self):
 
 def zero_(self):
     """Fill with zeros in place."""
-    return self.fill_(0)
+    result = self.fill_(0)
+    counter = self._version_counter
+    if counter[1] is not None:
+        counter[1] = counter[1][:2] + ("zero_",)  # in-place errors name the op the user called
+    return result
 
 
 def contiguous(self):

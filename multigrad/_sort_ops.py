@@ -70,7 +70,7 @@ class Unique2Backward0(Node):
     _message = "the derivative for '_unique2' is not implemented."
 
     def apply(self, grads):
-        raise RuntimeError(self._message)
+        raise NotImplementedError(self._message)
 
 
 class UniqueDimBackward0(Unique2Backward0):

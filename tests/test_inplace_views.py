@@ -111,6 +111,15 @@ def test_error_names_both_lines():
     assert "clone" in message
 
 
+def test_version_error_names_the_op_called():
+    # zero_ runs through fill_, but the message names the op in the user's line.
+    y = mg.tensor([1.0, 2.0], requires_grad=True).exp()
+    y.zero_()
+    with pytest.raises(RuntimeError) as info:
+        y.sum().backward()
+    assert "last modified in place by zero_ at" in str(info.value)
+
+
 def test_leaf_error_names_the_line():
     a = mg.tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError) as info:

@@ -233,3 +233,9 @@ def test_stride_of_zero_dim_tensor():
 def test_stride_dim_out_of_range():
     with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 3\)"):
         mg.zeros(2).stride(3)
+
+
+def test_stride_of_empty_tensors(torch):
+    for shape in [(0, 3), (2, 0, 3), (0,)]:
+        assert mg.zeros(shape).stride() == torch.zeros(shape).stride()
+    assert mg.zeros(3, 4)[:0].stride() == torch.zeros(3, 4)[:0].stride()

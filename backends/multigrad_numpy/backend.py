@@ -62,6 +62,13 @@ class NumpyBackend(ElementwiseKernels, ReductionKernels, LinalgKernels, ShapeKer
         return x.flags.c_contiguous
 
     def element_strides(self, x):
+        if x.size == 0 and not any(x.strides):
+            # NumPy 2 gives a new empty array zero strides; PyTorch gives it C-order ones.
+            strides, step = [], 1
+            for size in reversed(x.shape):
+                strides.append(step)
+                step *= max(size, 1)
+            return tuple(reversed(strides))
         return tuple(s // x.itemsize for s in x.strides)
 
     def can_view(self, x, shape):
