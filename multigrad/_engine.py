@@ -47,7 +47,10 @@ def _make_root_grads(outputs: Sequence[Tensor], grad_outputs, create_graph: bool
     for i, (out, grad) in enumerate(zip(outputs, grad_outputs)):
         if grad is None:
             if out._requires_grad and prod(out._data.shape) != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs. Pass gradient= (a tensor shaped "
+                    "like the output) to backward, or reduce the output first, for example y.sum().backward()"
+                )
             if out._data.dtype.kind != "f":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype!r}")
             backend = out._backend
@@ -71,7 +74,10 @@ def _check_roots(outputs: Sequence[Tensor]) -> list:
     roots = []
     for i, out in enumerate(outputs):
         if not out._requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn. Create the inputs "
+                "with requires_grad=True (or call requires_grad_()) before the ops, outside multigrad.no_grad()"
+            )
         roots.append(edge(out))
     return roots
 

@@ -342,8 +342,9 @@ class SavedTensor:
             f"expected version {self.version} instead.\n"
             f"  saved for backward by {node.name()}, created at {saved_at}\n"
             f"  last modified in place by {changed_at}\n"
-            "Fix: clone the tensor before the in-place change (x = x.clone()), or use the out-of-place "
-            "form of the in-place op (x = x.add(1) instead of x.add_(1))."
+            "Fix: clone the tensor before the in-place change (x = x.clone()), use the out-of-place "
+            "form of the in-place op (x = x.add(1) instead of x.add_(1)), or make the change after "
+            "backward() (as an optimizer step does for parameters)."
         )
 
     def release(self) -> None:

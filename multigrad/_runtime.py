@@ -391,6 +391,8 @@ def bump_version(t: Tensor, op: str) -> None:
 
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 LEAF_VIEW_MESSAGE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+LEAF_FIX = ("To change a leaf's values (an initialization or an update), do it under multigrad.no_grad(). "
+            "To compute with them, use the out-of-place op (x = x.add(1)) or a clone.")
 
 
 def check_inplace(self: Tensor, op: str, inputs: tuple) -> None:
@@ -407,12 +409,12 @@ def check_inplace(self: Tensor, op: str, inputs: tuple) -> None:
     if not GRAD_STATE.enabled:
         return
     if self._requires_grad and self._grad_fn is None:
-        raise RuntimeError(f"{LEAF_MESSAGE} ({op} at {describe_site(user_site())})")
+        raise RuntimeError(f"{LEAF_MESSAGE} ({op} at {describe_site(user_site())}) {LEAF_FIX}")
     base = self._base
     if base is None:
         return
     if base._requires_grad and base._grad_fn is None:
-        raise RuntimeError(f"{LEAF_VIEW_MESSAGE} ({op} at {describe_site(user_site())})")
+        raise RuntimeError(f"{LEAF_VIEW_MESSAGE} ({op} at {describe_site(user_site())}) {LEAF_FIX}")
     if self._view_replay.__class__ is not tuple and (
         self._requires_grad or any(isinstance(t, Tensor) and t._requires_grad for t in inputs)
     ):
@@ -431,7 +433,8 @@ def commit_inplace(self: Tensor, out: Tensor, op: str) -> Tensor:
         if out_dtype.category > self_dtype.category:
             raise RuntimeError(
                 f"result type {_LEGACY_NAMES[out_dtype.category]} can't be cast to the desired output type "
-                f"{_LEGACY_NAMES_BY_DTYPE.get(self_dtype, self_dtype.name)}"
+                f"{_LEGACY_NAMES_BY_DTYPE.get(self_dtype, self_dtype.name)}. Use the out-of-place op, or "
+                f"convert the tensor first, for example x = x.to({out_dtype!r})"
             )
 
     node = out._grad_fn
