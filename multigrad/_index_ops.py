@@ -137,8 +137,10 @@ def index_add(self, dim, index, source, *, alpha=1):
             f"index_add_(): self ({legacy.get(self.dtype, self.dtype.name)}) and source "
             f"({legacy.get(source.dtype, source.dtype.name)}) must have the same scalar type"
         )
-    # A 0-d self or source counts as one element along dim 0.
-    self_shape, source_shape = self._data.shape or (1,), source._data.shape or (1,)
+    # A 0-d self counts as one element along dim 0, and so does a 0-d source added to it.
+    self_shape, source_shape = self._data.shape, source._data.shape
+    if not self_shape:
+        self_shape, source_shape = (1,), source_shape or (1,)
     count = index.numel()
     source_size = source_shape[dim] if dim < len(source_shape) else 1
     if count != source_size:

@@ -195,6 +195,9 @@ INDEX_ADD_ERRORS = [
     (lambda x: x.index_add(0, mg.tensor([0]), mg.ones(1, 5)), RuntimeError,
      "source tensor shape must match self tensor shape, excluding the specified dimension. "
      "Got self.shape = [3, 4] source.shape = [1, 5]"),
+    (lambda x: x.index_add(0, mg.tensor(1), mg.tensor(2.0)), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension. "
+     "Got self.shape = [3, 4] source.shape = []"),
     (lambda x: x.index_add(0, mg.tensor([5]), mg.ones(1, 4)), RuntimeError,
      "index 5 is out of bounds for dimension 0 with size 3"),
     (lambda x: x.index_add(0, mg.tensor([-1]), mg.ones(1, 4)), RuntimeError,
