@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import _dtype
 from ._grad_mode import GRAD_STATE
 from ._node import Node, _sequence, edge
-from ._runtime import broadcast_shapes, dim_arg, shape_arg
+from ._runtime import broadcast_shapes, check_inplace, commit_inplace, dim_arg, shape_arg
 from ._tensor import Tensor, _wrap, _wrap_dim
 
 # The generated ops import this module, so it refers to them through the module, at call time.
@@ -76,12 +76,9 @@ def t(self):
 
 
 def zero_(self):
-    """Fill with zeros in place."""
-    result = self.fill_(0)
-    counter = self._version_counter
-    if counter[1] is not None:
-        counter[1] = counter[1][:2] + ("zero_",)  # in-place errors name the op the user called
-    return result
+    """Fill with zeros in place: fill_(0), recorded as zero_ for the in-place error messages."""
+    check_inplace(self, "zero_", (self,))
+    return commit_inplace(self, _ops.fill(self, 0), "zero_")
 
 
 def contiguous(self):

@@ -275,7 +275,8 @@ def run_backward(roots: list, root_grads: list, retain_graph: bool, create_graph
                         data, array_backend = g._data, g._backend
                     outputs = apply_arrays(array_backend, data)
                 if not retain_graph:
-                    for name in node._saved_names:  # Node._release inline: generated nodes do not override it
+                    # Node._release inline (generated nodes do not override it), with SavedTensor.release's body.
+                    for name in node._saved_names:
                         saved = getattr(node, name, None)
                         if saved.__class__ is SavedTensor:
                             saved.tensor = saved.data = saved.counter = None

@@ -157,7 +157,7 @@ class Node:
         for name in self._saved_names:
             saved = getattr(self, name, None)
             if saved.__class__ is SavedTensor:
-                saved.tensor = saved.data = saved.counter = None  # as SavedTensor.release, without the call
+                saved.release()
 
     # -- hooks -------------------------------------------------------------
 

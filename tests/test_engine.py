@@ -121,7 +121,7 @@ def test_gradients_from_array_and_tensor_nodes_sum():
     assert a.grad.tolist() == [2 * (8 + 2 * 4.0), 2 * (8 + 2 * -2.0)]
 
 
-def test_hook_and_retain_grad_inside_an_array_path_chain():
+def test_hooks_inside_array_path_chain():
     a = leaf([1.0, 2.0])
     b = a * 3
     c = b.exp()

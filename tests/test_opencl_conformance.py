@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from multigrad.testing import DTYPES, MultigradLibrary, SkipCase, check_against_reference, check_gradcheck, load_cases
+from multigrad.testing import DTYPES, MultigradLibrary, check_against_reference, check_gradcheck, load_cases
 from opencl.availability import require_opencl
+from registry_runner import run_or_skip
 
 CASES = load_cases()
 CASE_IDS = [case.id for case in CASES]
@@ -25,19 +26,12 @@ def reference():
     return MultigradLibrary("numpy")
 
 
-def _run(check, *args):
-    try:
-        check(*args)
-    except SkipCase as skip:
-        pytest.skip(skip.reason)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_matches_numpy_device(case, dtype, library, reference):
-    _run(check_against_reference, case, dtype, library, reference)
+    run_or_skip(check_against_reference, case, dtype, library, reference)
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_gradcheck_on_opencl(case, library):
-    _run(check_gradcheck, case, library)
+    run_or_skip(check_gradcheck, case, library)

@@ -81,8 +81,8 @@ def test_chain_gradient_is_still_correct():
 
 
 def test_number_operands_skip_tensor_handling():
-    # The generated ops test for a plain float or int inline; the module defines ops named float and
-    # int, so a test against those names instead would send every number through the slow calls.
+    # The generated ops test inline for a plain float or int. That module also defines ops named float
+    # and int, so a test against those names would send every number through the slow calls.
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     _, calls = _count_python_calls(lambda: x * 0.5 + 1, repeats=1)
     slow = {name: count for name, count in calls.items()

@@ -12,9 +12,10 @@ import os
 import pytest
 
 from multigrad.testing import (
-    DTYPES, CheckFailure, MissingSamples, MultigradLibrary, SkipCase, TorchLibrary, check_against_reference,
+    DTYPES, CheckFailure, MissingSamples, MultigradLibrary, TorchLibrary, check_against_reference,
     check_gradcheck, collect_cases, load_cases,
 )
+from registry_runner import run_or_skip
 
 CASES = load_cases()
 CASE_IDS = [case.id for case in CASES]
@@ -31,27 +32,20 @@ def library():
     return MultigradLibrary(os.environ.get("MULTIGRAD_TEST_DEVICE", "numpy"))
 
 
-def _run(check, *args):
-    try:
-        check(*args)
-    except SkipCase as skip:
-        pytest.skip(skip.reason)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_matches_torch(case, dtype, library, reference):
-    _run(check_against_reference, case, dtype, library, reference)
+    run_or_skip(check_against_reference, case, dtype, library, reference)
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_gradcheck(case, library):
-    _run(check_gradcheck, case, library)
+    run_or_skip(check_gradcheck, case, library)
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_gradgradcheck(case, library):
-    _run(check_gradcheck, case, library, True)
+    run_or_skip(check_gradcheck, case, library, True)
 
 
 # -- the machinery itself ------------------------------------------------------------

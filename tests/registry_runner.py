@@ -1,0 +1,15 @@
+"""Run one registry check under pytest, shared by the registry suite and the OpenCL conformance run."""
+
+from __future__ import annotations
+
+import pytest
+
+from multigrad.testing import SkipCase
+
+
+def run_or_skip(check, *args) -> None:
+    """Call ``check(*args)``; a case the check cannot run is reported as a pytest skip with its reason."""
+    try:
+        check(*args)
+    except SkipCase as skip:
+        pytest.skip(skip.reason)
