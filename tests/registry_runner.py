@@ -8,7 +8,7 @@ from multigrad.testing import SkipCase
 
 
 def run_or_skip(check, *args) -> None:
-    """Call ``check(*args)``; a case the check cannot run is reported as a pytest skip with its reason."""
+    """Call ``check(*args)``, reporting a case the check cannot run as a pytest skip with its reason."""
     try:
         check(*args)
     except SkipCase as skip:
